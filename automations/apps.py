@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AutomationsConfig(AppConfig):
+    name = "automations"
+    verbose_name = "Automations"
+
+    def ready(self) -> None:
+        from automations.roles import roles_setup_after_migrate
+
+        # Permissions are created by post_migrate, so the groups are refreshed after them.
+        post_migrate.connect(roles_setup_after_migrate, dispatch_uid="automations.roles_setup")
