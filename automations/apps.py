@@ -9,5 +9,5 @@ class AutomationsConfig(AppConfig):
     def ready(self) -> None:
         from automations.roles import roles_setup_after_migrate
 
-        # Permissions are created by post_migrate, so the groups are refreshed after them.
+        # Permissions are created by post_migrate (auth's receiver runs first), then the roles.
         post_migrate.connect(roles_setup_after_migrate, dispatch_uid="automations.roles_setup")

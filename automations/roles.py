@@ -51,6 +51,9 @@ def roles_setup() -> RolesResult:
 
 
 def roles_setup_after_migrate(sender, **kwargs) -> None:
-    """post_migrate receiver: refresh the roles once, after the last app migrated."""
-    if sender.name == "automations":
-        roles_setup()
+    """post_migrate receiver (also sent after a flush): refresh the roles.
+
+    It runs for every app because apps without models send nothing; the last call sees every
+    permission, and each call is a handful of queries.
+    """
+    roles_setup()

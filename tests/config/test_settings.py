@@ -1,0 +1,151 @@
+"""Both settings modules load, and production refuses to start without its secrets."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.shared_data import REPO_DIR
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret-for-the-check",
+    "CRYPTOGRAPHY_KEY": "y" * 64,
+    "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+}
+
+
+def run_python(code: str, env_overrides: dict, cwd: Path = REPO_DIR, tmp_path=None):
+    """Run code in a fresh interpreter, as `make run` or a worker would start."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRYPTOGRAPHY"))}
+    env["PYTHONPATH"] = str(REPO_DIR)
+    if tmp_path is not None:
+        env["DATA_DIR"] = str(tmp_path)
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def manage(*args: str, env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
+    code = (
+        "import sys; from django.core.management import execute_from_command_line; "
+        f"execute_from_command_line(['manage.py', *{list(args)!r}])"
+    )
+    return run_python(code, env_overrides, tmp_path=tmp_path)
+
+
+def test_test_settings_are_in_use():
+    assert settings.SETTINGS_MODULE == "config.settings.test"
+    assert settings.Q_CLUSTER["sync"] is True
+    assert settings.ALLOW_PRIVATE_NETWORK_TARGETS is False
+
+
+def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_path):
+    code = (
+        "import django, json; from django.conf import settings; django.setup();"
+        "db = settings.DATABASES['default'];"
+        "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']),"
+        " 'options': db['OPTIONS'], 'q': settings.Q_CLUSTER}))"
+    )
+    result = run_python(code, {"DJANGO_SETTINGS_MODULE": "config.settings.base"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["name"] == str(tmp_path / "portal.sqlite3")
+    assert loaded["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in loaded["options"]["init_command"]
+    assert loaded["options"]["timeout"] >= 5
+    assert loaded["q"]["orm"] == "default"
+    # Local secrets are made once and kept, so encrypted data survives a restart.
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    first_key = (tmp_path / "cryptography_key").read_text()
+    again = run_python(code, {"DJANGO_SETTINGS_MODULE": "config.settings.base"}, tmp_path=tmp_path)
+    assert again.returncode == 0
+    assert (tmp_path / "cryptography_key").read_text() == first_key
+    assert len(first_key) >= 40
+
+
+def test_web_and_worker_open_the_same_database_whatever_their_working_directory(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.DATABASES['default']['NAME'])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATA_DIR": ""}
+    env.pop("DATA_DIR")
+    from_repo = run_python(code, env, cwd=REPO_DIR)
+    from_elsewhere = run_python(code, env, cwd=tmp_path)
+    assert from_repo.returncode == 0, from_repo.stderr
+    assert from_repo.stdout == from_elsewhere.stdout
+    assert Path(from_repo.stdout.strip()).is_absolute()
+
+
+def test_a_relative_sqlite_database_url_is_made_absolute(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.DATABASES['default']['NAME'])"
+    )
+    result = run_python(
+        code,
+        {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": "sqlite:///var/x.db"},
+        cwd=tmp_path,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).is_absolute()
+
+
+def test_redis_url_switches_the_broker(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
+    )
+    result = run_python(
+        code,
+        {"DJANGO_SETTINGS_MODULE": "config.settings.base", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "None"]
+
+
+def test_q_cluster_is_safe_for_polling():
+    q = settings.Q_CLUSTER
+    assert q["timeout"] < q["retry"], "a running task would be handed to a second worker"
+    assert q["catch_up"] is False
+    assert q["ack_failures"] is True
+    assert 0 < q["save_limit"] <= 10_000
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env_overrides=env, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
+def test_production_settings_name_each_missing_variable(tmp_path, missing):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
+    del env[missing]
+    result = manage("check", env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    named = re.search(r"missing or empty: ([A-Z_, ]+)\.", result.stderr)
+    assert named, result.stderr
+    assert named.group(1).split(", ") == [missing]
+    # Production never falls back to a key generated on the local disk.
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_settings_refuse_an_empty_variable(tmp_path):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
+    env["CRYPTOGRAPHY_KEY"] = "  "
+    result = manage("check", env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "CRYPTOGRAPHY_KEY" in result.stderr
