@@ -1,0 +1,77 @@
+"""Pure-Python client for the Magento 2 REST API (no Django here).
+
+from magento import MagentoClient, OAuth1Auth
+
+with MagentoClient("shop.example.com", OAuth1Auth(ck, cs, at, ats)) as client:
+    configs = client.request("GET", "/V1/store/storeConfigs")
+"""
+
+from .auth import (
+    AdminSessionAuth,
+    InMemoryTokenCache,
+    IntegrationTokenAuth,
+    MagentoAuth,
+    OAuth1Auth,
+    TokenCache,
+)
+from .client import USER_AGENT, MagentoClient
+from .errors import (
+    AmbiguousMatchError,
+    AuthenticationError,
+    BlockedAddressError,
+    InvalidCredentialsError,
+    InvalidTwoFactorCodeError,
+    MagentoError,
+    MaintenanceError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestTimeoutError,
+    RouteNotFoundError,
+    StoreUnavailableError,
+    TLSError,
+    TransportError,
+    TwoFactorRequiredError,
+    UnexpectedResponseError,
+    UnknownOutcomeError,
+    ValidationError,
+)
+from .netguard import check_target_host
+from .urls import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
+from .version import __version__
+
+__all__ = [
+    "USER_AGENT",
+    "AdminSessionAuth",
+    "AmbiguousMatchError",
+    "AuthenticationError",
+    "BlockedAddressError",
+    "InMemoryTokenCache",
+    "IntegrationTokenAuth",
+    "InvalidCredentialsError",
+    "InvalidStoreDomain",
+    "InvalidTwoFactorCodeError",
+    "MagentoAuth",
+    "MagentoClient",
+    "MagentoError",
+    "MaintenanceError",
+    "NotFoundError",
+    "OAuth1Auth",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "RouteNotFoundError",
+    "StoreAddress",
+    "StoreUnavailableError",
+    "TLSError",
+    "TokenCache",
+    "TransportError",
+    "TwoFactorRequiredError",
+    "UnexpectedResponseError",
+    "UnknownOutcomeError",
+    "ValidationError",
+    "__version__",
+    "check_target_host",
+    "encode_query",
+    "parse_store_domain",
+]
