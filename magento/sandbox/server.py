@@ -1,0 +1,585 @@
+"""The sandbox's HTTP side: Magento's REST routes, URL prefixes, faults and the control endpoints.
+
+Request handling follows Magento's order: strip the install folder, `index.php` and `/rest`, read
+the store code (a known code or `all` is removed; anything else stays in the path, so an unknown
+code matches no route), match the route (wrong method = no route), authenticate and check the
+route's ACL resources, read the input, then run the service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote_plus, urlsplit
+
+from . import errors as err
+from .auth import Authenticator
+from .errors import MagentoErrorResponse
+from .faults import FaultPlan
+from .inputs import (
+    CUSTOMER,
+    PRODUCT,
+    SHIPMENT_ARGUMENTS,
+    SHIPMENT_COMMENT,
+    SHIPMENT_ITEM,
+    SHIPMENT_PACKAGE,
+    SHIPMENT_TRACK,
+    read_int,
+    read_top_level,
+)
+from .search import parse_query, read_criteria
+from .store import SandboxStore
+
+logger = logging.getLogger("magento.sandbox")
+
+STORE_CODES = ("default",)
+CONTROL_PREFIX = "/__sandbox__"
+MAINTENANCE_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Error 503: Service Unavailable</title></head>
+<body>
+<h1>Service Temporarily Unavailable</h1>
+<p>The store is down for maintenance. Please come back in a little while.</p>
+</body>
+</html>
+"""
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>404 Not Found</title></head>
+<body><h1>Whoops, our bad...</h1><p>The page you requested was not found.</p></body></html>
+"""
+
+
+class _Route:
+    def __init__(self, method: str, template: str, resources: tuple[str, ...], action: str):
+        self.method = method
+        self.template = template
+        self.parts = template.strip("/").split("/")
+        self.resources = resources
+        self.action = action
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.parts):
+            return None
+        params = {}
+        for expected, given in zip(self.parts, parts, strict=True):
+            if expected.startswith(":"):
+                params[expected[1:]] = unquote_plus(given)
+            elif expected != given:
+                return None
+        return params
+
+
+ROUTES = [
+    _Route("POST", "/V1/integration/admin/token", ("anonymous",), "admin_token"),
+    _Route("POST", "/V1/tfa/provider/google/authenticate", ("anonymous",), "google_token"),
+    _Route("GET", "/V1/store/storeConfigs", ("Magento_Backend::store",), "store_configs"),
+    _Route("GET", "/V1/store/storeViews", ("Magento_Backend::store",), "store_views"),
+    _Route("GET", "/V1/customers/search", ("Magento_Customer::customer",), "customer_search"),
+    _Route("GET", "/V1/customers/:customerId", ("Magento_Customer::customer",), "customer_get"),
+    _Route("POST", "/V1/customers", ("anonymous",), "customer_create"),
+    _Route("PUT", "/V1/customers/:customerId", ("Magento_Customer::manage",), "customer_put"),
+    _Route("GET", "/V1/products", ("Magento_Catalog::products",), "product_search"),
+    _Route("GET", "/V1/products/:sku", ("Magento_Catalog::products",), "product_get"),
+    _Route("POST", "/V1/products", ("Magento_Catalog::products",), "product_post"),
+    _Route("PUT", "/V1/products/:sku", ("Magento_Catalog::products",), "product_put"),
+    _Route("GET", "/V1/orders", ("Magento_Sales::actions_view",), "order_search"),
+    _Route("GET", "/V1/orders/:id", ("Magento_Sales::actions_view",), "order_get"),
+    _Route("POST", "/V1/order/:orderId/ship", ("Magento_Sales::ship",), "order_ship"),
+    _Route("GET", "/V1/shipment/:id", ("Magento_Sales::shipment",), "shipment_get"),
+]
+
+
+class SandboxServer:
+    """Serve a SandboxStore over HTTP like a Magento 2.4 store, in a background thread.
+
+    `base_path` mounts the store in a sub-folder (e.g. "/shop"); `control=True` enables the
+    `/__sandbox__/...` endpoints for out-of-process tests; `sleep` is used by latency faults.
+    """
+
+    def __init__(
+        self,
+        store: SandboxStore | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        base_path: str = "",
+        control: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        log_requests: bool = False,
+    ):
+        self.store = store or SandboxStore()
+        self.host = host
+        self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+        self.control = control
+        self.sleep = sleep
+        self.log_requests = log_requests
+        self.faults = FaultPlan()
+        self.auth = Authenticator(self.store)
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.sandbox = self
+        self._thread: threading.Thread | None = None
+        self.port = self._httpd.server_address[1]
+        self.store.base_url = self.url + "/"
+
+    # Flags live on the store so the store and server always agree.
+    bearer_enabled = property(
+        lambda self: self.store.bearer_enabled,
+        lambda self, value: setattr(self.store, "bearer_enabled", bool(value)),
+    )
+    two_factor_enabled = property(
+        lambda self: self.store.two_factor_enabled,
+        lambda self, value: setattr(self.store, "two_factor_enabled", bool(value)),
+    )
+    input_limits_enabled = property(
+        lambda self: self.store.input_limits_enabled,
+        lambda self, value: setattr(self.store, "input_limits_enabled", bool(value)),
+    )
+
+    @property
+    def credentials(self):
+        """The store's credentials (see auth.Credentials)."""
+        return self.store.credentials
+
+    @property
+    def url(self) -> str:
+        """The Store Domain to type into the portal, e.g. "http://127.0.0.1:54321"."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{self.base_path}"
+
+    def start(self) -> SandboxServer:
+        """Serve in a daemon thread; returns self."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name=f"magento-sandbox-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until stop() is called from another thread."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ dispatching
+
+    def handle(self, method: str, target: str, headers, body: bytes) -> tuple:
+        """Answer one request: (status, headers, body bytes) or None to drop the connection."""
+        split = urlsplit(target)
+        path, query = split.path, split.query
+        if self.base_path:
+            if path != self.base_path and not path.startswith(self.base_path + "/"):
+                return _html(404, NOT_FOUND_PAGE)
+            path = path[len(self.base_path) :] or "/"
+        if path.startswith(CONTROL_PREFIX + "/") or path == CONTROL_PREFIX:
+            if not self.control:
+                return _html(404, NOT_FOUND_PAGE)
+            return self._control(method, path[len(CONTROL_PREFIX) :], body)
+        if path.startswith("/index.php/"):
+            path = path[len("/index.php") :]
+        if not path.startswith("/rest/"):
+            return _html(404, NOT_FOUND_PAGE)
+        pieces = path[len("/rest/") :].strip("/").split("/")
+        if pieces and (pieces[0] in STORE_CODES or pieces[0] == "all"):
+            pieces = pieces[1:]
+        route_path = "/" + "/".join(pieces)
+        route, params = self._match(method, pieces)
+        for fault in self.faults.take(method, route_path):
+            answer = self._fault(fault, route)
+            if answer != "continue":
+                return answer
+        try:
+            if method not in ("GET", "POST", "PUT", "DELETE"):
+                raise MagentoErrorResponse(400, "Request method is invalid.")
+            if route is None:
+                raise err.no_route()
+            if route.action == "google_token" and not self.store.two_factor_enabled:
+                raise err.no_route()
+            url = f"http://{headers.get('Host', f'{self.host}:{self.port}')}{split.path}"
+            caller = self.auth.caller(headers.get("Authorization", ""), method, url, query)
+            grants = self.store.granted_resources
+            if not any(caller.allowed(resource, grants) for resource in route.resources):
+                raise err.not_authorized(list(route.resources))
+            data = self._body(method, headers, body)
+            result = getattr(self, "_do_" + route.action)(params=params, query=query, data=data)
+            return _json(200, result)
+        except MagentoErrorResponse as error:
+            return _json(error.status, error.body(), error.headers)
+        except Exception:
+            logger.error("sandbox failure on %s %s\n%s", method, route_path, traceback.format_exc())
+            error = err.internal_error()
+            return _json(error.status, error.body())
+
+    def _match(self, method: str, pieces: list[str]):
+        for route in ROUTES:
+            if route.method != method:
+                continue
+            params = route.match(pieces)
+            if params is not None:
+                return route, params
+        return None, {}
+
+    def _fault(self, fault, route):
+        if fault.kind == "latency":
+            self.sleep(fault.seconds)
+            return "continue"
+        if fault.kind == "rate_limit":
+            headers = (
+                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
+            return _json(429, {"message": "Too Many Requests", "trace": None}, headers)
+        if fault.kind == "server_error":
+            error = err.internal_error()
+            return _json(500, error.body())
+        if fault.kind == "maintenance":
+            return _html(503, MAINTENANCE_PAGE)
+        if fault.kind == "drop_connection":
+            return None
+        if fault.kind == "malformed_json":
+            return 200, {"Content-Type": "application/json; charset=utf-8"}, b'{"items": [{"id'
+        resources = list(route.resources) if route else ["Magento_Backend::admin"]
+        error = err.not_authorized(resources)
+        return _json(error.status, error.body())
+
+    def _body(self, method: str, headers, body: bytes) -> Any:
+        if method not in ("POST", "PUT"):
+            return {}
+        content_type = headers.get("Content-Type", "")
+        if not content_type:
+            raise MagentoErrorResponse(400, "Content-Type header is empty.")
+        if not body.strip():
+            return {}
+        if "json" not in content_type.lower():
+            raise MagentoErrorResponse(
+                400,
+                "Server cannot understand Content-Type HTTP header media type %1",
+                [content_type.split(";")[0].strip()],
+            )
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise MagentoErrorResponse(400, "Decoding error.") from None
+
+    # --------------------------------------------------------------- services
+
+    def _do_admin_token(self, *, data, **_):
+        values = read_top_level(data, {"username": _STRING, "password": _STRING}, [])
+        self.auth.check_admin_password(values.get("username", ""), values.get("password", ""))
+        if self.store.two_factor_enabled:
+            raise MagentoErrorResponse(
+                400, err.TWO_FACTOR_ENDPOINTS, {"active_providers": ["google"]}
+            )
+        return self.auth.issue_admin_token()
+
+    def _do_google_token(self, *, data, **_):
+        values = read_top_level(
+            data,
+            {"username": _STRING, "password": _STRING, "otp": _STRING},
+            ["username", "password", "otp"],
+        )
+        self.auth.check_admin_password(values["username"], values["password"])
+        self.auth.check_otp(values["otp"])
+        return self.auth.issue_admin_token()
+
+    def _do_store_configs(self, *, query, **_):
+        wanted = _query_list(parse_query(query).get("storeCodes"))
+        configs = [store_config(self.store.base_url)]
+        return [c for c in configs if not wanted or c["code"] in wanted]
+
+    def _do_store_views(self, **_):
+        return [
+            {
+                "id": 0,
+                "code": "admin",
+                "name": "Admin",
+                "website_id": 0,
+                "store_group_id": 0,
+                "is_active": 1,
+            },
+            {
+                "id": 1,
+                "code": "default",
+                "name": "Default Store View",
+                "website_id": 1,
+                "store_group_id": 1,
+                "is_active": 1,
+            },
+        ]
+
+    def _criteria(self, query: str):
+        parsed = parse_query(query)
+        key = next((k for k in parsed if k.lower() == "searchcriteria"), None)
+        if key is None:
+            raise err.required("searchCriteria")
+        return read_criteria(parsed[key], input_limits=self.store.input_limits_enabled)
+
+    def _do_customer_search(self, *, query, **_):
+        return self.store.search("customers", self._criteria(query))
+
+    def _do_customer_get(self, *, params, **_):
+        return self.store.customer_get(read_int(params["customerId"]))
+
+    def _do_customer_create(self, *, data, **_):
+        values = read_top_level(
+            data,
+            {"customer": _obj(CUSTOMER), "password": _STRING, "redirectUrl": _STRING},
+            ["customer"],
+        )
+        return self.store.customer_create(values["customer"], values.get("password"))
+
+    def _do_customer_put(self, *, params, data, **_):
+        customer_id = read_int(params["customerId"])
+        values = read_top_level(
+            data, {"customer": _obj(CUSTOMER), "passwordHash": _STRING}, ["customer"]
+        )
+        return self.store.customer_replace(customer_id, values["customer"])
+
+    def _do_product_search(self, *, query, **_):
+        return self.store.search("products", self._criteria(query))
+
+    def _do_product_get(self, *, params, **_):
+        return self.store.product_get(params["sku"])
+
+    def _do_product_post(self, *, data, **_):
+        values = read_top_level(
+            data, {"product": _obj(PRODUCT), "saveOptions": {"type": "boolean"}}, ["product"]
+        )
+        return self.store.product_save(values["product"])
+
+    def _do_product_put(self, *, params, data, **_):
+        values = read_top_level(
+            data, {"product": _obj(PRODUCT), "saveOptions": {"type": "boolean"}}, ["product"]
+        )
+        return self.store.product_save(values["product"], sku=params["sku"])
+
+    def _do_order_search(self, *, query, **_):
+        return self.store.search("orders", self._criteria(query))
+
+    def _do_order_get(self, *, params, **_):
+        return self.store.order_get(read_int(params["id"]))
+
+    def _do_order_ship(self, *, params, data, **_):
+        order_id = read_int(params["orderId"])
+        values = read_top_level(
+            data,
+            {
+                "items": {"type": "array", "items": _obj(SHIPMENT_ITEM)},
+                "notify": {"type": "boolean"},
+                "appendComment": {"type": "boolean"},
+                "comment": _obj(SHIPMENT_COMMENT),
+                "tracks": {"type": "array", "items": _obj(SHIPMENT_TRACK)},
+                "packages": {"type": "array", "items": _obj(SHIPMENT_PACKAGE)},
+                "arguments": _obj(SHIPMENT_ARGUMENTS),
+            },
+            [],
+        )
+        return self.store.order_ship(
+            order_id,
+            items=values.get("items"),
+            tracks=values.get("tracks"),
+            comment=values.get("comment"),
+            notify=bool(values.get("notify")),
+        )
+
+    def _do_shipment_get(self, *, params, **_):
+        return self.store.shipment_get(read_int(params["id"]))
+
+    # ---------------------------------------------------------------- control
+
+    def _control(self, method: str, path: str, body: bytes):
+        """`/__sandbox__/...`: inspect and change the sandbox from another process."""
+        try:
+            data = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return _json(400, {"message": "body is not JSON"})
+        store = self.store
+        parts = path.strip("/").split("/")
+        try:
+            if parts == ["state"] and method == "GET":
+                return _json(200, self.state())
+            if parts == ["state"] and method == "POST":
+                self.change_state(**data)
+                return _json(200, self.state())
+            if parts == ["faults"] and method == "GET":
+                return _json(200, [fault.as_dict() for fault in self.faults.pending()])
+            if parts == ["faults"] and method == "POST":
+                fault = self.faults.add(data.pop("kind", ""), **data)
+                return _json(201, fault.as_dict())
+            if parts == ["faults"] and method == "DELETE":
+                self.faults.clear()
+                return _json(200, [])
+            if parts == ["seed"] and method == "POST":
+                store.seed(**data)
+                return _json(200, self.state())
+            if parts == ["customers"] and method == "POST":
+                return _json(201, store.customer_create(data["customer"], data.get("password")))
+            if len(parts) == 2 and parts[0] == "customers" and method == "POST":
+                current = store.customer_get(int(parts[1]))
+                current.update(data)
+                return _json(200, store.customer_replace(int(parts[1]), current))
+            if parts == ["products"] and method == "POST":
+                return _json(201, store.product_save(data["product"]))
+            if parts == ["orders"] and method == "POST":
+                lines = [tuple(line) for line in data["lines"]] if data.get("lines") else None
+                order = store.order_create(
+                    customer_id=data.get("customer_id"), lines=lines, state=data.get("state", "new")
+                )
+                return _json(201, order)
+            if len(parts) == 2 and parts[0] == "orders" and method == "POST":
+                return _json(200, store.order_update(int(parts[1]), data))
+        except MagentoErrorResponse as error:
+            return _json(error.status, error.body())
+        except (KeyError, TypeError, ValueError) as problem:
+            return _json(400, {"message": f"bad control request: {problem}"})
+        return _json(404, {"message": "unknown control endpoint"})
+
+    def state(self) -> dict:
+        """Flags and entity counts (what GET /__sandbox__/state answers)."""
+        store = self.store
+        return {
+            "bearer_enabled": store.bearer_enabled,
+            "two_factor_enabled": store.two_factor_enabled,
+            "input_limits_enabled": store.input_limits_enabled,
+            "granted_resources": sorted(store.granted_resources),
+            "admin_token_lifetime": store.admin_token_lifetime,
+            "integration_revoked": self.auth.revoked,
+            "counts": {
+                "customers": len(store.customers.rows),
+                "products": len(store.products.rows),
+                "orders": len(store.orders.rows),
+                "shipments": len(store.shipments),
+            },
+        }
+
+    def change_state(
+        self,
+        *,
+        bearer_enabled: bool | None = None,
+        two_factor_enabled: bool | None = None,
+        input_limits_enabled: bool | None = None,
+        granted_resources: list[str] | None = None,
+        admin_token_lifetime: int | None = None,
+        integration_revoked: bool | None = None,
+        expire_admin_tokens: bool = False,
+    ) -> None:
+        """Flip flags (the same changes POST /__sandbox__/state accepts)."""
+        store = self.store
+        with store.lock:
+            if bearer_enabled is not None:
+                store.bearer_enabled = bool(bearer_enabled)
+            if two_factor_enabled is not None:
+                store.two_factor_enabled = bool(two_factor_enabled)
+            if input_limits_enabled is not None:
+                store.input_limits_enabled = bool(input_limits_enabled)
+            if granted_resources is not None:
+                store.granted_resources = set(granted_resources)
+            if admin_token_lifetime is not None:
+                store.admin_token_lifetime = int(admin_token_lifetime)
+        if integration_revoked is not None:
+            self.auth.revoked = bool(integration_revoked)
+        if expire_admin_tokens:
+            self.auth.expire_admin_tokens()
+
+
+_STRING = {"type": "string"}
+
+
+def _obj(definition: str) -> dict:
+    return {"type": "object", "ref": definition}
+
+
+def _query_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [str(v) for v in value.values()]
+    return [str(value)]
+
+
+def store_config(base_url: str) -> dict:
+    """The default store view's configuration as GET /V1/store/storeConfigs lists it."""
+    return {
+        "id": 1,
+        "code": "default",
+        "website_id": 1,
+        "locale": "en_US",
+        "base_currency_code": "USD",
+        "default_display_currency_code": "USD",
+        "timezone": "America/Chicago",
+        "weight_unit": "lbs",
+        "base_url": base_url,
+        "base_link_url": base_url,
+        "base_static_url": base_url + "static/",
+        "base_media_url": base_url + "media/",
+        "secure_base_url": base_url,
+        "secure_base_link_url": base_url,
+        "secure_base_static_url": base_url + "static/",
+        "secure_base_media_url": base_url + "media/",
+    }
+
+
+def _json(status: int, body: Any, headers: dict | None = None):
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, payload
+
+
+def _html(status: int, page: str):
+    return status, {"Content-Type": "text/html; charset=UTF-8"}, page.encode()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: SandboxServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Apache"
+    sys_version = ""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        sandbox = self.server.sandbox
+        answer = sandbox.handle(self.command, self.path, self.headers, body)
+        if answer is None:
+            self.close_connection = True
+            return
+        status, headers, payload = answer
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args) -> None:
+        if self.server.sandbox.log_requests:
+            # Only the method and path: the query and headers may carry search values or secrets.
+            path = re.sub(r"\?.*$", "", self.path)
+            sys.stderr.write(
+                f"{self.log_date_time_string()} {self.command} {path} "
+                f"{args[1] if len(args) > 1 else ''}\n"
+            )

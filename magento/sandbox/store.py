@@ -1,0 +1,1186 @@
+"""The sandbox store's data: customers, products, orders and shipments, in memory and thread safe.
+
+Entities are kept in the shape Magento answers with (see the published samples). Orders are kept
+compact and expanded to the full order body only when served, so seeding 100,000 of them is quick.
+Sorted indexes on id and updated_at let the usual polling query (entity_id > last seen, sorted by
+id, one page) be answered without scanning every order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import fake_data
+from .errors import (
+    DUPLICATE_EMAIL,
+    ENTITY_NOT_FOUND,
+    NO_SUCH_ENTITY_FIELD,
+    PRODUCT_NOT_FOUND,
+    REQUIRED_FIELD,
+    SHIPMENT_VALIDATION,
+    MagentoErrorResponse,
+    input_errors,
+    internal_error,
+)
+from .inputs import CUSTOMER, ORDER, PRODUCT, scalar_fields
+from .search import (
+    Criteria,
+    UnknownField,
+    envelope,
+    make_predicate,
+    page_of,
+    sort_rows,
+)
+
+ADMIN_TOKEN_LIFETIME = 4 * 3600
+# What an integration gets when nothing else is configured: everything the portal uses.
+DEFAULT_GRANTS = frozenset(
+    {
+        "Magento_Customer::customer",
+        "Magento_Catalog::products",
+        "Magento_Sales::sales",
+        "Magento_Backend::store",
+    }
+)
+INVALID_FIELD_VALUE = 'Invalid value of "%value" provided for the %fieldName field.'
+EMPTY_ATTRIBUTE = 'The "%1" attribute value is empty. Set the attribute and try again.'
+PASSWORD_LENGTH = "The password needs at least %1 characters. Create a new password and try again."
+PASSWORD_CLASSES = (
+    "Minimum of different classes of characters in password is %1. Classes of characters: "
+    "Lower Case, Upper Case, Digits, Special Characters."
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ADDRESS_REQUIRED = (
+    "firstname",
+    "lastname",
+    "street",
+    "city",
+    "country_id",
+    "telephone",
+    "postcode",
+)
+SHIPPABLE_STATES = ("new", "processing")
+
+
+def format_time(timestamp: float) -> str:
+    """Magento's UTC 'YYYY-MM-DD HH:MM:SS'."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
+
+
+def stable_hash(entity_id: int) -> int:
+    """Row order for searches without sort orders: stable, but clearly not by id."""
+    return (entity_id * 2654435761) & 0xFFFFFFFF
+
+
+@dataclass
+class _Table:
+    """Rows by id plus sorted indexes (ids, (updated_at, id), (created_at, id))."""
+
+    rows: dict[int, dict] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)
+    by_updated: list[tuple[str, int]] = field(default_factory=list)
+    by_created: list[tuple[str, int]] = field(default_factory=list)
+    next_id: int = 1
+
+    def add(self, row_id: int, row: dict) -> None:
+        self.rows[row_id] = row
+        if not self.ids or row_id > self.ids[-1]:
+            self.ids.append(row_id)
+        else:
+            bisect.insort(self.ids, row_id)
+        bisect.insort(self.by_updated, (row["updated_at"], row_id))
+        bisect.insort(self.by_created, (row["created_at"], row_id))
+        self.next_id = max(self.next_id, row_id + 1)
+
+    def touch(self, row_id: int, old_updated: str, new_updated: str) -> None:
+        index = bisect.bisect_left(self.by_updated, (old_updated, row_id))
+        if index < len(self.by_updated) and self.by_updated[index] == (old_updated, row_id):
+            del self.by_updated[index]
+        bisect.insort(self.by_updated, (new_updated, row_id))
+
+
+class SandboxStore:
+    """An in-memory Magento store: entities, flags and credentials, safe to use from threads.
+
+    `clock` returns the current Unix time (inject a fake one in tests); `random_seed` makes the
+    generated data repeatable.
+    """
+
+    def __init__(
+        self,
+        *,
+        credentials: Any = None,
+        clock: Callable[[], float] = time.time,
+        random_seed: int | None = None,
+        bearer_enabled: bool = False,
+        two_factor_enabled: bool = True,
+        input_limits_enabled: bool = True,
+        granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
+        admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
+    ):
+        from .auth import Credentials
+
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.rng = random.Random(random_seed)
+        self.credentials = credentials or Credentials.generate()
+        self.bearer_enabled = bearer_enabled
+        self.two_factor_enabled = two_factor_enabled
+        self.input_limits_enabled = input_limits_enabled
+        self.granted_resources = set(granted_resources)
+        self.admin_token_lifetime = admin_token_lifetime
+        self.base_url = "http://127.0.0.1/"
+        self.customers = _Table()
+        self.products = _Table()
+        self.orders = _Table()
+        self.shipments: dict[int, dict] = {}
+        self._emails: dict[tuple[int, str], int] = {}
+        self._skus: dict[str, int] = {}
+        self._next_address_id = 1
+        self._next_item_id = 1
+        self._next_shipment_child_id = 1
+        self._customer_fields = scalar_fields(CUSTOMER)
+        self._product_fields = scalar_fields(PRODUCT)
+        self._order_fields = scalar_fields(ORDER)
+
+    # ----------------------------------------------------------------- time
+
+    def now(self) -> str:
+        """The current time as Magento writes it."""
+        return format_time(self.clock())
+
+    # ------------------------------------------------------------ customers
+
+    def customer_get(self, customer_id: int) -> dict:
+        """GET /V1/customers/{id}: the customer, or Magento's 404."""
+        with self.lock:
+            row = self.customers.rows.get(customer_id)
+            if row is None:
+                raise MagentoErrorResponse(
+                    404,
+                    NO_SUCH_ENTITY_FIELD,
+                    {"fieldName": "customerId", "fieldValue": customer_id},
+                )
+            return copy.deepcopy(row)
+
+    def customer_create(self, customer: dict, password: str | None = None) -> dict:
+        """POST /V1/customers: validate and save a new customer (ids and dates assigned)."""
+        with self.lock:
+            self._validate_customer(customer)
+            if password is not None:
+                _check_password(password)
+            website_id = customer.get("website_id") or 1
+            if (website_id, customer["email"].lower()) in self._emails:
+                raise MagentoErrorResponse(400, DUPLICATE_EMAIL)
+            customer_id = self.customers.next_id
+            now = self.now()
+            row = self._customer_row(
+                customer_id, customer, created_at=now, updated_at=now, previous=None
+            )
+            self.customers.add(customer_id, row)
+            self._emails[(row["website_id"], row["email"].lower())] = customer_id
+            return copy.deepcopy(row)
+
+    def customer_replace(self, customer_id: int, customer: dict) -> dict:
+        """PUT /V1/customers/{id}: a full save; addresses kept when omitted, replaced when sent."""
+        with self.lock:
+            previous = self.customers.rows.get(customer_id)
+            if previous is None:
+                raise MagentoErrorResponse(
+                    404,
+                    NO_SUCH_ENTITY_FIELD,
+                    {"fieldName": "customerId", "fieldValue": customer_id},
+                )
+            self._validate_customer(customer)
+            website_id = customer.get("website_id") or previous["website_id"]
+            owner = self._emails.get((website_id, customer["email"].lower()))
+            if owner is not None and owner != customer_id:
+                raise MagentoErrorResponse(400, DUPLICATE_EMAIL)
+            row = self._customer_row(
+                customer_id,
+                customer,
+                created_at=previous["created_at"],
+                updated_at=self._later(previous["updated_at"]),
+                previous=previous,
+            )
+            del self._emails[(previous["website_id"], previous["email"].lower())]
+            self._emails[(row["website_id"], row["email"].lower())] = customer_id
+            self.customers.rows[customer_id] = row
+            self.customers.touch(customer_id, previous["updated_at"], row["updated_at"])
+            return copy.deepcopy(row)
+
+    def _later(self, previous: str) -> str:
+        """updated_at moves on with every save (the clock may stand still in tests)."""
+        return self.now()
+
+    def _validate_customer(self, customer: dict) -> None:
+        missing = [
+            name
+            for name in ("email", "firstname", "lastname")
+            if not str(customer.get(name) or "").strip()
+        ]
+        if missing:
+            raise input_errors([(REQUIRED_FIELD, {"fieldName": name}) for name in missing])
+        if not _EMAIL.match(customer["email"]):
+            raise MagentoErrorResponse(
+                400, INVALID_FIELD_VALUE, {"fieldName": "email", "value": customer["email"]}
+            )
+        problems = []
+        for address in customer.get("addresses") or []:
+            for name in _ADDRESS_REQUIRED:
+                value = address.get(name)
+                if value in (None, "", []):
+                    problems.append((REQUIRED_FIELD, {"fieldName": name}))
+        if problems:
+            raise input_errors(problems)
+
+    def _customer_row(
+        self,
+        customer_id: int,
+        data: dict,
+        *,
+        created_at: str,
+        updated_at: str,
+        previous: dict | None,
+    ) -> dict:
+        keep = previous or {}
+        row: dict[str, Any] = {
+            "id": customer_id,
+            "group_id": data.get("group_id", keep.get("group_id", 1)),
+        }
+        addresses = data.get("addresses")
+        if addresses is None and previous is not None:
+            addresses_out = copy.deepcopy(previous.get("addresses", []))
+            default_billing = previous.get("default_billing")
+            default_shipping = previous.get("default_shipping")
+        else:
+            addresses_out, default_billing, default_shipping = self._addresses(
+                customer_id, addresses or [], previous
+            )
+        if default_billing is not None:
+            row["default_billing"] = default_billing
+        if default_shipping is not None:
+            row["default_shipping"] = default_shipping
+        row["created_at"] = created_at
+        row["updated_at"] = updated_at
+        row["created_in"] = keep.get("created_in", "Default Store View")
+        for name in ("confirmation", "dob"):
+            if data.get(name) is not None:
+                row[name] = data[name]
+        row["email"] = data["email"]
+        row["firstname"] = data["firstname"]
+        row["lastname"] = data["lastname"]
+        for name in ("middlename", "prefix", "suffix", "gender", "taxvat"):
+            if data.get(name) is not None:
+                row[name] = data[name]
+        row["store_id"] = data.get("store_id") or keep.get("store_id", 1)
+        row["website_id"] = data.get("website_id") or keep.get("website_id", 1)
+        row["addresses"] = addresses_out
+        row["disable_auto_group_change"] = data.get(
+            "disable_auto_group_change", keep.get("disable_auto_group_change", 0)
+        )
+        extension = dict(keep.get("extension_attributes") or {"is_subscribed": False})
+        extension.update(data.get("extension_attributes") or {})
+        row["extension_attributes"] = extension
+        if data.get("custom_attributes"):
+            row["custom_attributes"] = data["custom_attributes"]
+        return row
+
+    def _addresses(self, customer_id: int, addresses: list[dict], previous: dict | None):
+        existing_ids = {a["id"] for a in (previous or {}).get("addresses", [])}
+        result = []
+        default_billing = default_shipping = None
+        for given in addresses:
+            address = dict(given)
+            if address.get("id") not in existing_ids:
+                address["id"] = self._next_address_id
+                self._next_address_id += 1
+            ordered = {"id": address["id"], "customer_id": customer_id}
+            region = address.get("region")
+            if region:
+                ordered["region"] = region
+                if address.get("region_id") is None and region.get("region_id") is not None:
+                    address["region_id"] = region["region_id"]
+            for key, value in address.items():
+                if (
+                    key not in ordered
+                    and value is not None
+                    and key not in ("default_billing", "default_shipping", "customer_id")
+                ):
+                    ordered[key] = value
+            if address.get("default_shipping"):
+                ordered["default_shipping"] = True
+                default_shipping = str(address["id"])
+            if address.get("default_billing"):
+                ordered["default_billing"] = True
+                default_billing = str(address["id"])
+            result.append(ordered)
+        return result, default_billing, default_shipping
+
+    def _customer_value(self, row: dict, name: str) -> Any:
+        return row.get(name)
+
+    # ------------------------------------------------------------- products
+
+    def product_get(self, sku: str) -> dict:
+        """GET /V1/products/{sku}: the product, or Magento's 404."""
+        with self.lock:
+            product_id = self._skus.get(sku.lower())
+            if product_id is None:
+                raise MagentoErrorResponse(404, PRODUCT_NOT_FOUND)
+            return copy.deepcopy(self.products.rows[product_id])
+
+    def product_save(self, product: dict, *, sku: str | None = None) -> dict:
+        """POST/PUT /V1/products: create a new product, or merge changes into an existing one."""
+        with self.lock:
+            sku = sku if sku is not None else product.get("sku")
+            if not sku:
+                raise MagentoErrorResponse(400, REQUIRED_FIELD, {"fieldName": "sku"})
+            product_id = self._skus.get(sku.lower())
+            now = self.now()
+            if product_id is None:
+                for name in ("name", "price"):
+                    if product.get(name) in (None, ""):
+                        raise MagentoErrorResponse(400, EMPTY_ATTRIBUTE, [name])
+                product_id = self.products.next_id
+                row = self._new_product(product_id, sku, product, now)
+                self.products.add(product_id, row)
+                self._skus[sku.lower()] = product_id
+                return copy.deepcopy(row)
+            row = copy.deepcopy(self.products.rows[product_id])
+            old_updated = row["updated_at"]
+            _merge_product(row, product)
+            row["sku"] = self.products.rows[product_id]["sku"]
+            row["updated_at"] = now
+            self.products.rows[product_id] = row
+            self.products.touch(product_id, old_updated, now)
+            return copy.deepcopy(row)
+
+    def _new_product(self, product_id: int, sku: str, data: dict, now: str) -> dict:
+        extension = copy.deepcopy(data.get("extension_attributes") or {})
+        stock = _stock_item(product_id, extension.pop("stock_item", None) or {})
+        website_ids = extension.pop("website_ids", None) or [1]
+        row: dict[str, Any] = {
+            "id": product_id,
+            "sku": sku,
+            "name": data["name"],
+            "attribute_set_id": data.get("attribute_set_id") or 4,
+            "price": data["price"],
+            "status": data.get("status") or 1,
+            "visibility": data.get("visibility") or 4,
+            "type_id": data.get("type_id") or "simple",
+            "created_at": now,
+            "updated_at": now,
+        }
+        if data.get("weight") is not None:
+            row["weight"] = data["weight"]
+        row["extension_attributes"] = {"website_ids": website_ids, **extension, "stock_item": stock}
+        for name in ("product_links", "options", "media_gallery_entries", "tier_prices"):
+            row[name] = copy.deepcopy(data.get(name) or [])
+        attributes = {
+            a["attribute_code"]: a.get("value")
+            for a in data.get("custom_attributes") or []
+            if a.get("attribute_code")
+        }
+        category_ids = [
+            str(link.get("category_id")) for link in extension.get("category_links") or []
+        ]
+        if category_ids:
+            attributes.setdefault("category_ids", category_ids)
+        attributes.setdefault("options_container", "container2")
+        attributes.setdefault("required_options", "0")
+        attributes.setdefault("has_options", "0")
+        attributes.setdefault(
+            "url_key", re.sub(r"[^a-z0-9]+", "-", data["name"].lower()).strip("-")
+        )
+        attributes.setdefault("tax_class_id", "2")
+        row["custom_attributes"] = [
+            {"attribute_code": k, "value": v} for k, v in attributes.items()
+        ]
+        return row
+
+    def _product_value(self, row: dict, name: str) -> Any:
+        if name in row:
+            return row[name]
+        for attribute in row.get("custom_attributes", []):
+            if attribute["attribute_code"] == name:
+                return attribute["value"]
+        return None
+
+    def _product_known(self, name: str) -> bool:
+        if name in self._product_fields:
+            return True
+        return name in (
+            "category_ids",
+            "url_key",
+            "description",
+            "short_description",
+            "tax_class_id",
+            "color",
+            "size",
+            "special_price",
+            "meta_title",
+        )
+
+    # --------------------------------------------------------------- orders
+
+    def order_create(
+        self,
+        *,
+        customer_id: int | None = None,
+        lines: list[tuple[str, float]] | None = None,
+        state: str = "new",
+        status: str | None = None,
+        created_at: str | None = None,
+    ) -> dict:
+        """Place an order (for seeding, the activity simulation and tests); returns its body.
+
+        `lines` are (sku, qty) pairs of existing products; by default one or two random products.
+        """
+        with self.lock:
+            order_id = self._place_order(
+                customer_id=customer_id,
+                lines=lines,
+                state=state,
+                status=status,
+                created_at=created_at or self.now(),
+            )
+            return self._render_order(self.orders.rows[order_id])
+
+    def _place_order(self, *, customer_id, lines, state, status, created_at, index=True) -> int:
+        if not self.products.ids:
+            raise ValueError("the sandbox has no products to order")
+        customer = self.customers.rows.get(customer_id) if customer_id is not None else None
+        if customer_id is not None and customer is None:
+            raise ValueError(f"no customer {customer_id}")
+        if lines is None:
+            picks = self.rng.sample(
+                self.products.ids, k=min(len(self.products.ids), self.rng.choice((1, 1, 2, 3)))
+            )
+            chosen = [(self.products.rows[p], float(self.rng.choice((1, 1, 2)))) for p in picks]
+        else:
+            chosen = []
+            for sku, qty in lines:
+                product_id = self._skus.get(str(sku).lower())
+                if product_id is None:
+                    raise ValueError(f"no product with SKU {sku!r}")
+                chosen.append((self.products.rows[product_id], float(qty)))
+        order_id = self.orders.next_id
+        self.orders.next_id += 1
+        items = []
+        subtotal = 0.0
+        weight = 0.0
+        for product, qty in chosen:
+            item_id = self._next_item_id
+            self._next_item_id += 1
+            price = float(product["price"])
+            subtotal += price * qty
+            weight += float(product.get("weight") or 0) * qty
+            items.append(
+                {
+                    "item_id": item_id,
+                    "sku": product["sku"],
+                    "name": product["name"],
+                    "product_id": product["id"],
+                    "product_type": product.get("type_id", "simple"),
+                    "price": price,
+                    "qty_ordered": qty,
+                    "qty_shipped": 0.0,
+                    "qty_invoiced": qty if state != "new" else 0.0,
+                    "qty_canceled": qty if state == "canceled" else 0.0,
+                    "weight": float(product.get("weight") or 0),
+                }
+            )
+        if customer is not None:
+            who = {
+                "customer_id": customer["id"],
+                "customer_email": customer["email"],
+                "customer_firstname": customer["firstname"],
+                "customer_lastname": customer["lastname"],
+                "customer_is_guest": 0,
+                "customer_group_id": customer.get("group_id", 1),
+            }
+            address = (customer.get("addresses") or [None])[0]
+        else:
+            identity = fake_data.person(self.rng, order_id)
+            who = {
+                "customer_id": None,
+                "customer_email": identity["email"],
+                "customer_firstname": identity["firstname"],
+                "customer_lastname": identity["lastname"],
+                "customer_is_guest": 1,
+                "customer_group_id": 0,
+            }
+            address = None
+        if address is None:
+            address = fake_data.address(
+                self.rng, who["customer_firstname"], who["customer_lastname"]
+            )
+        shipping = 5.0 * len(items)
+        record = {
+            "entity_id": order_id,
+            "increment_id": f"{order_id:09d}",
+            "state": state,
+            "status": status or _default_status(state),
+            **who,
+            "store_id": 1,
+            "created_at": created_at,
+            "updated_at": created_at,
+            "items": items,
+            "address": address,
+            "subtotal": round(subtotal, 4),
+            "shipping_amount": shipping,
+            "grand_total": round(subtotal + shipping, 4),
+            "total_qty_ordered": sum(i["qty_ordered"] for i in items),
+            "weight": weight,
+            "quote_id": order_id + 1,
+            "protect_code": f"{stable_hash(order_id):08x}"[:6],
+        }
+        if index:
+            self.orders.add(order_id, record)
+        else:
+            self.orders.rows[order_id] = record
+        return order_id
+
+    def order_get(self, order_id: int) -> dict:
+        """GET /V1/orders/{id}: the full order body, or Magento's 404."""
+        with self.lock:
+            record = self.orders.rows.get(order_id)
+            if record is None:
+                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            return self._render_order(record)
+
+    def order_update(self, order_id: int, changes: dict) -> dict:
+        """Change an order's top-level fields (state, status, ...) for tests; bumps updated_at."""
+        with self.lock:
+            record = self.orders.rows.get(order_id)
+            if record is None:
+                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            old = record["updated_at"]
+            for key, value in changes.items():
+                if key in ("entity_id", "items", "created_at", "updated_at"):
+                    continue
+                record[key] = value
+            if "state" in changes and "status" not in changes:
+                record["status"] = _default_status(changes["state"])
+            record["updated_at"] = self.now()
+            self.orders.touch(order_id, old, record["updated_at"])
+            return self._render_order(record)
+
+    def _order_value(self, record: dict, name: str) -> Any:
+        if name in record:
+            return record[name]
+        return _ORDER_DERIVED.get(name, lambda r: _ORDER_CONSTANTS.get(name))(record)
+
+    def _render_order(self, record: dict) -> dict:
+        order_id = record["entity_id"]
+        grand_total = record["grand_total"]
+        shipping = record["shipping_amount"]
+        subtotal = record["subtotal"]
+        invoiced = sum(i["qty_invoiced"] * i["price"] for i in record["items"])
+        body: dict[str, Any] = {
+            "applied_rule_ids": "1",
+            "base_currency_code": "USD",
+            "base_discount_amount": 0,
+            "base_grand_total": _num(grand_total),
+            "base_discount_tax_compensation_amount": 0,
+            "base_shipping_amount": _num(shipping),
+            "base_shipping_discount_amount": 0,
+            "base_shipping_incl_tax": _num(shipping),
+            "base_shipping_tax_amount": 0,
+            "base_subtotal": _num(subtotal),
+            "base_subtotal_incl_tax": _num(subtotal),
+            "base_tax_amount": 0,
+            "base_total_due": _num(grand_total - invoiced if invoiced else grand_total),
+            "base_to_global_rate": 1,
+            "base_to_order_rate": 1,
+            "billing_address_id": order_id * 2,
+            "created_at": record["created_at"],
+            "customer_email": record["customer_email"],
+            "customer_firstname": record["customer_firstname"],
+            "customer_group_id": record["customer_group_id"],
+        }
+        if record["customer_id"] is not None:
+            body["customer_id"] = record["customer_id"]
+        body.update(
+            {
+                "customer_is_guest": record["customer_is_guest"],
+                "customer_lastname": record["customer_lastname"],
+                "customer_note_notify": 1,
+                "discount_amount": 0,
+                "email_sent": 1,
+                "entity_id": order_id,
+                "global_currency_code": "USD",
+                "grand_total": _num(grand_total),
+                "discount_tax_compensation_amount": 0,
+                "increment_id": record["increment_id"],
+                "is_virtual": 0,
+                "order_currency_code": "USD",
+                "protect_code": record["protect_code"],
+                "quote_id": record["quote_id"],
+                "shipping_amount": _num(shipping),
+                "shipping_description": "Flat Rate - Fixed",
+                "shipping_discount_amount": 0,
+                "shipping_discount_tax_compensation_amount": 0,
+                "shipping_incl_tax": _num(shipping),
+                "shipping_tax_amount": 0,
+                "state": record["state"],
+                "status": record["status"],
+                "store_currency_code": "USD",
+                "store_id": record["store_id"],
+                "store_name": "Main Website\nMain Website Store\nDefault Store View",
+                "store_to_base_rate": 0,
+                "store_to_order_rate": 0,
+                "subtotal": _num(subtotal),
+                "subtotal_incl_tax": _num(subtotal),
+                "tax_amount": 0,
+                "total_due": _num(grand_total - invoiced if invoiced else grand_total),
+                "total_item_count": len(record["items"]),
+                "total_qty_ordered": _num(record["total_qty_ordered"]),
+                "updated_at": record["updated_at"],
+                "weight": _num(record["weight"]),
+            }
+        )
+        items = [self._render_item(record, item) for item in record["items"]]
+        body["items"] = items
+        billing = _order_address(record, "billing", order_id * 2)
+        body["billing_address"] = billing
+        body["payment"] = {
+            "account_status": None,
+            "additional_information": ["Check / Money order"],
+            "amount_ordered": _num(grand_total),
+            "base_amount_ordered": _num(grand_total),
+            "base_shipping_amount": _num(shipping),
+            "cc_last4": None,
+            "entity_id": order_id,
+            "method": "checkmo",
+            "parent_id": order_id,
+            "shipping_amount": _num(shipping),
+        }
+        body["status_histories"] = []
+        body["extension_attributes"] = {
+            "shipping_assignments": [
+                {
+                    "shipping": {
+                        "address": _order_address(record, "shipping", order_id * 2 - 1),
+                        "method": "flatrate_flatrate",
+                        "total": {
+                            "base_shipping_amount": _num(shipping),
+                            "base_shipping_discount_amount": 0,
+                            "base_shipping_incl_tax": _num(shipping),
+                            "base_shipping_tax_amount": 0,
+                            "shipping_amount": _num(shipping),
+                            "shipping_discount_amount": 0,
+                            "shipping_discount_tax_compensation_amount": 0,
+                            "shipping_incl_tax": _num(shipping),
+                            "shipping_tax_amount": 0,
+                        },
+                    },
+                    "items": copy.deepcopy(items),
+                }
+            ],
+        }
+        return body
+
+    def _render_item(self, record: dict, item: dict) -> dict:
+        price = _num(item["price"])
+        row_total = _num(item["price"] * item["qty_ordered"])
+        return {
+            "amount_refunded": 0,
+            "base_amount_refunded": 0,
+            "base_discount_amount": 0,
+            "base_discount_invoiced": 0,
+            "base_discount_tax_compensation_amount": 0,
+            "base_original_price": price,
+            "base_price": price,
+            "base_price_incl_tax": price,
+            "base_row_invoiced": _num(item["price"] * item["qty_invoiced"]),
+            "base_row_total": row_total,
+            "base_row_total_incl_tax": row_total,
+            "base_tax_amount": 0,
+            "base_tax_invoiced": 0,
+            "created_at": record["created_at"],
+            "discount_amount": 0,
+            "discount_invoiced": 0,
+            "discount_percent": 0,
+            "free_shipping": 0,
+            "discount_tax_compensation_amount": 0,
+            "is_qty_decimal": 0,
+            "is_virtual": 0,
+            "item_id": item["item_id"],
+            "name": item["name"],
+            "no_discount": 0,
+            "order_id": record["entity_id"],
+            "original_price": price,
+            "price": price,
+            "price_incl_tax": price,
+            "product_id": item["product_id"],
+            "product_type": item["product_type"],
+            "qty_canceled": _num(item["qty_canceled"]),
+            "qty_invoiced": _num(item["qty_invoiced"]),
+            "qty_ordered": _num(item["qty_ordered"]),
+            "qty_refunded": 0,
+            "qty_shipped": _num(item["qty_shipped"]),
+            "quote_item_id": item["item_id"],
+            "row_invoiced": _num(item["price"] * item["qty_invoiced"]),
+            "row_total": row_total,
+            "row_total_incl_tax": row_total,
+            "row_weight": _num(item["weight"] * item["qty_ordered"]),
+            "sku": item["sku"],
+            "store_id": record["store_id"],
+            "tax_amount": 0,
+            "tax_invoiced": 0,
+            "tax_percent": 0,
+            "updated_at": record["updated_at"],
+            "weight": _num(item["weight"]),
+        }
+
+    # ------------------------------------------------------------ shipments
+
+    def order_ship(
+        self,
+        order_id: int,
+        *,
+        items: list[dict] | None = None,
+        tracks: list[dict] | None = None,
+        comment: dict | None = None,
+        notify: bool = False,
+    ) -> int:
+        """POST /V1/order/{id}/ship: validate like ShipOrder, create the shipment, return its id."""
+        with self.lock:
+            record = self.orders.rows.get(order_id)
+            if record is None:
+                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            by_id = {item["item_id"]: item for item in record["items"]}
+            messages = []
+            if record["state"] not in SHIPPABLE_STATES:
+                if record["state"] in ("canceled", "holded", "payment_review"):
+                    messages.append(
+                        f"A shipment cannot be created when an order has a status of "
+                        f"{record['status']}"
+                    )
+                else:
+                    messages.append("The order does not allow a shipment to be created.")
+            elif not any(_qty_to_ship(item) > 0 for item in record["items"]):
+                messages.append("The order does not allow a shipment to be created.")
+            if items:
+                wanted = {}
+                for line in items:
+                    wanted[line.get("order_item_id")] = wanted.get(
+                        line.get("order_item_id"), 0
+                    ) + float(line.get("qty") or 0)
+            else:
+                wanted = {item["item_id"]: _qty_to_ship(item) for item in record["items"]}
+            total = 0.0
+            for item_id, qty in wanted.items():
+                item = by_id.get(item_id)
+                if item is None:
+                    messages.append(
+                        'The shipment contains product SKU "" that is not part of the '
+                        "original order."
+                    )
+                    continue
+                if qty > _qty_to_ship(item) + 1e-9:
+                    messages.append(
+                        "The quantity to ship must not be greater than the unshipped quantity "
+                        f'for product SKU "{item["sku"]}".'
+                    )
+                else:
+                    total += qty
+            if total <= 0:
+                messages.append("You can't create a shipment without products.")
+            if messages:
+                raise MagentoErrorResponse(400, SHIPMENT_VALIDATION + "\n".join(messages))
+            now = self.now()
+            shipment_id = len(self.shipments) + 1
+            shipment_items = []
+            for item_id, qty in wanted.items():
+                if qty <= 0:
+                    continue
+                item = by_id[item_id]
+                item["qty_shipped"] += qty
+                shipment_items.append(
+                    {
+                        "entity_id": self._child_id(),
+                        "name": item["name"],
+                        "parent_id": shipment_id,
+                        "price": _num(item["price"]),
+                        "product_id": item["product_id"],
+                        "sku": item["sku"],
+                        "weight": _num(item["weight"]),
+                        "order_item_id": item_id,
+                        "qty": _num(qty),
+                    }
+                )
+            shipment_tracks = [
+                {
+                    "order_id": order_id,
+                    "created_at": now,
+                    "entity_id": self._child_id(),
+                    "parent_id": shipment_id,
+                    "updated_at": now,
+                    "weight": None,
+                    "qty": None,
+                    "description": None,
+                    "track_number": track.get("track_number"),
+                    "title": track.get("title"),
+                    "carrier_code": track.get("carrier_code"),
+                }
+                for track in tracks or []
+            ]
+            shipment_comments = []
+            if comment and comment.get("comment"):
+                shipment_comments.append(
+                    {
+                        "is_customer_notified": 1 if notify else 0,
+                        "parent_id": shipment_id,
+                        "comment": comment["comment"],
+                        "is_visible_on_front": int(comment.get("is_visible_on_front") or 0),
+                        "created_at": now,
+                        "entity_id": self._child_id(),
+                    }
+                )
+            self.shipments[shipment_id] = {
+                "billing_address_id": order_id * 2,
+                "created_at": now,
+                "customer_id": record["customer_id"],
+                "email_sent": 1 if notify else None,
+                "entity_id": shipment_id,
+                "increment_id": f"{shipment_id:09d}",
+                "order_id": order_id,
+                "packages": [],
+                "shipping_address_id": order_id * 2 - 1,
+                "store_id": record["store_id"],
+                "total_qty": _num(sum(line["qty"] for line in shipment_items)),
+                "updated_at": now,
+                "items": shipment_items,
+                "tracks": shipment_tracks,
+                "comments": shipment_comments,
+            }
+            old = record["updated_at"]
+            if all(_qty_to_ship(item) <= 0 for item in record["items"]):
+                record["state"] = record["status"] = "complete"
+            else:
+                record["state"] = record["status"] = "processing"
+            record["updated_at"] = now
+            self.orders.touch(order_id, old, now)
+            return shipment_id
+
+    def _child_id(self) -> int:
+        self._next_shipment_child_id += 1
+        return self._next_shipment_child_id - 1
+
+    def shipment_get(self, shipment_id: int) -> dict:
+        """GET /V1/shipment/{id}: the shipment with items, tracks and comments."""
+        with self.lock:
+            shipment = self.shipments.get(shipment_id)
+            if shipment is None:
+                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            return copy.deepcopy(shipment)
+
+    # ---------------------------------------------------------------- search
+
+    def search(self, kind: str, criteria: Criteria) -> dict:
+        """GET list endpoints: filter, sort and page one entity kind ("customers", "products",
+        "orders") and return Magento's search result envelope."""
+        with self.lock:
+            table, id_field, value_of, known, render = self._kind(kind)
+            try:
+                rows, ordered_by, remaining = self._candidates(table, id_field, criteria)
+                predicate = make_predicate(remaining, value_of, known)
+                for name, _ascending in criteria.sort_orders:
+                    if not known(name):
+                        raise UnknownField(name)
+            except UnknownField:
+                raise internal_error() from None
+            if predicate is not None:
+                rows = [row_id for row_id in rows if predicate(table.rows[row_id])]
+            rows = self._sorted(rows, ordered_by, criteria, table, value_of, id_field)
+            page = page_of(rows, criteria)
+            return envelope((render(table.rows[row_id]) for row_id in page), criteria, len(rows))
+
+    def _kind(self, kind: str):
+        if kind == "customers":
+            return (
+                self.customers,
+                "id",
+                self._customer_value,
+                self._customer_fields.__contains__,
+                copy.deepcopy,
+            )
+        if kind == "products":
+            return (self.products, "id", self._product_value, self._product_known, copy.deepcopy)
+        if kind == "orders":
+            return (
+                self.orders,
+                "entity_id",
+                self._order_value,
+                self._order_fields.__contains__,
+                self._render_order,
+            )
+        raise ValueError(kind)
+
+    def _candidates(self, table: _Table, id_field: str, criteria: Criteria):
+        """Use an index for one single-filter group (range on id/updated_at/created_at)."""
+        best = None
+        for position, group in enumerate(criteria.filter_groups):
+            if len(group) != 1:
+                continue
+            found = self._index_range(table, id_field, group[0])
+            if found is not None and (best is None or len(found[0]) < len(best[0])):
+                best = (found[0], found[1], position)
+        if best is None:
+            return list(table.ids), "id", criteria.filter_groups
+        rows, ordered_by, position = best
+        remaining = [g for i, g in enumerate(criteria.filter_groups) if i != position]
+        return rows, ordered_by, remaining
+
+    def _index_range(self, table: _Table, id_field: str, item: dict):
+        condition = item["condition"]
+        if condition not in ("gt", "gteq", "moreq", "from", "lt", "lteq", "to", "eq"):
+            return None
+        name = item["field"]
+        value = item["value"]
+        if name == id_field:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                return None
+            keys = table.ids
+            lo, hi = 0, len(keys)
+            if condition == "gt":
+                lo = bisect.bisect_right(keys, number)
+            elif condition in ("gteq", "moreq", "from"):
+                lo = bisect.bisect_left(keys, number)
+            elif condition == "lt":
+                hi = bisect.bisect_left(keys, number)
+            elif condition in ("lteq", "to"):
+                hi = bisect.bisect_right(keys, number)
+            else:
+                lo, hi = bisect.bisect_left(keys, number), bisect.bisect_right(keys, number)
+            return keys[lo:hi], "id"
+        if name in ("updated_at", "created_at") and isinstance(value, str):
+            index = table.by_updated if name == "updated_at" else table.by_created
+            low, high = (value, -1), (value, float("inf"))
+            lo, hi = 0, len(index)
+            if condition == "gt":
+                lo = bisect.bisect_right(index, high)
+            elif condition in ("gteq", "moreq", "from"):
+                lo = bisect.bisect_left(index, low)
+            elif condition == "lt":
+                hi = bisect.bisect_left(index, low)
+            elif condition in ("lteq", "to"):
+                hi = bisect.bisect_right(index, high)
+            else:
+                lo, hi = bisect.bisect_left(index, low), bisect.bisect_right(index, high)
+            return [row_id for _, row_id in index[lo:hi]], name
+        return None
+
+    def _sorted(self, rows, ordered_by, criteria, table, value_of, id_field):
+        orders = criteria.sort_orders
+        if not orders:
+            return sorted(rows, key=stable_hash)
+        if ordered_by == "id" and len(orders) == 1 and orders[0][0] == id_field:
+            return rows if orders[0][1] else rows[::-1]
+        if (
+            ordered_by in ("updated_at", "created_at")
+            and orders[0] == (ordered_by, True)
+            and (len(orders) == 1 or orders[1:] == [(id_field, True)])
+        ):
+            return rows
+        by_row = [table.rows[row_id] for row_id in rows]
+        sort_rows(by_row, orders, value_of)
+        return [row[id_field] for row in by_row]
+
+    # --------------------------------------------------------------- seeding
+
+    def seed(
+        self, *, customers: int = 0, products: int = 0, orders: int = 0, days: int = 90
+    ) -> None:
+        """Fill the store with generated customers, products and orders spread over `days`."""
+        with self.lock:
+            for _ in range(products):
+                self.product_save(fake_data.product(self.rng, self.products.next_id))
+            for _ in range(customers):
+                self.add_random_customer()
+            if orders:
+                self._seed_orders(orders, days)
+
+    def add_random_customer(self) -> dict:
+        """Create one generated customer with an address."""
+        with self.lock:
+            identity = fake_data.person(self.rng, self.customers.next_id)
+            identity["addresses"] = [
+                fake_data.address(self.rng, identity["firstname"], identity["lastname"])
+            ]
+            return self.customer_create(identity)
+
+    def _seed_orders(self, count: int, days: int) -> None:
+        if not self.products.ids:
+            self.product_save(fake_data.product(self.rng, 1))
+        customer_ids = self.customers.ids
+        now = self.clock()
+        start = now - days * 86400
+        step = (days * 86400) / max(count, 1)
+        states = ("complete", "complete", "processing", "new", "new", "canceled")
+        rng = self.rng
+        first_new = self.orders.next_id
+        for number in range(count):
+            created = format_time(start + number * step)
+            state = states[rng.randrange(len(states))]
+            customer_id = rng.choice(customer_ids) if customer_ids and rng.random() < 0.8 else None
+            order_id = self._place_order(
+                customer_id=customer_id,
+                lines=None,
+                state=state,
+                status=None,
+                created_at=created,
+                index=False,
+            )
+            if state == "complete":
+                for item in self.orders.rows[order_id]["items"]:
+                    item["qty_shipped"] = item["qty_ordered"]
+        new_ids = list(range(first_new, self.orders.next_id))
+        self.orders.ids.extend(new_ids)
+        for order_id in new_ids:
+            record = self.orders.rows[order_id]
+            self.orders.by_updated.append((record["updated_at"], order_id))
+            self.orders.by_created.append((record["created_at"], order_id))
+        self.orders.by_updated.sort()
+        self.orders.by_created.sort()
+
+
+_ORDER_CONSTANTS = {
+    "base_currency_code": "USD",
+    "global_currency_code": "USD",
+    "order_currency_code": "USD",
+    "store_currency_code": "USD",
+    "is_virtual": 0,
+    "email_sent": 1,
+    "discount_amount": 0,
+    "tax_amount": 0,
+    "shipping_description": "Flat Rate - Fixed",
+}
+_ORDER_DERIVED: dict[str, Callable[[dict], Any]] = {
+    "base_grand_total": lambda r: r["grand_total"],
+    "base_subtotal": lambda r: r["subtotal"],
+    "base_shipping_amount": lambda r: r["shipping_amount"],
+    "total_item_count": lambda r: len(r["items"]),
+    "billing_address_id": lambda r: r["entity_id"] * 2,
+}
+
+
+def _default_status(state: str) -> str:
+    return {"new": "pending", "payment_review": "payment_review", "holded": "holded"}.get(
+        state, state
+    )
+
+
+def _qty_to_ship(item: dict) -> float:
+    return item["qty_ordered"] - item["qty_shipped"] - item["qty_canceled"]
+
+
+def _num(value: float) -> int | float:
+    """Print whole amounts as integers, like the published sample bodies."""
+    value = round(float(value), 4)
+    return int(value) if value.is_integer() else value
+
+
+def _order_address(record: dict, kind: str, entity_id: int) -> dict:
+    address = record["address"]
+    region = address.get("region") or {}
+    return {
+        "address_type": kind,
+        "city": address.get("city"),
+        "country_id": address.get("country_id"),
+        "email": record["customer_email"],
+        "entity_id": entity_id,
+        "firstname": address.get("firstname") or record["customer_firstname"],
+        "lastname": address.get("lastname") or record["customer_lastname"],
+        "parent_id": record["entity_id"],
+        "postcode": address.get("postcode"),
+        "region": region.get("region"),
+        "region_code": region.get("region_code"),
+        "region_id": region.get("region_id"),
+        "street": list(address.get("street") or []),
+        "telephone": address.get("telephone"),
+    }
+
+
+def _stock_item(product_id: int, given: dict) -> dict:
+    stock = {
+        "item_id": product_id,
+        "product_id": product_id,
+        "stock_id": 1,
+        "qty": 0,
+        "is_in_stock": True,
+        "is_qty_decimal": False,
+        "show_default_notification_message": False,
+        "use_config_min_qty": True,
+        "min_qty": 0,
+        "use_config_min_sale_qty": 1,
+        "min_sale_qty": 1,
+        "use_config_max_sale_qty": True,
+        "max_sale_qty": 10000,
+        "use_config_backorders": True,
+        "backorders": 0,
+        "use_config_notify_stock_qty": True,
+        "notify_stock_qty": 1,
+        "use_config_qty_increments": True,
+        "qty_increments": 0,
+        "use_config_enable_qty_inc": True,
+        "enable_qty_increments": False,
+        "use_config_manage_stock": True,
+        "manage_stock": True,
+        "low_stock_date": None,
+        "is_decimal_divided": False,
+        "stock_status_changed_auto": 0,
+    }
+    stock.update({k: v for k, v in given.items() if v is not None})
+    return stock
+
+
+def _merge_product(row: dict, changes: dict) -> None:
+    """ProductRepository::save merges request data into the stored product."""
+    for key, value in changes.items():
+        if key in ("id", "created_at", "updated_at") or value is None:
+            continue
+        if key == "extension_attributes":
+            extension = row.setdefault("extension_attributes", {})
+            for ext_key, ext_value in value.items():
+                if ext_key == "stock_item" and isinstance(ext_value, dict):
+                    extension["stock_item"] = {
+                        **extension.get("stock_item", {}),
+                        **{k: v for k, v in ext_value.items() if v is not None},
+                    }
+                else:
+                    extension[ext_key] = ext_value
+        elif key == "custom_attributes":
+            merged = {a["attribute_code"]: a.get("value") for a in row.get("custom_attributes", [])}
+            for attribute in value:
+                if attribute.get("attribute_code"):
+                    merged[attribute["attribute_code"]] = attribute.get("value")
+            row["custom_attributes"] = [
+                {"attribute_code": k, "value": v} for k, v in merged.items()
+            ]
+        else:
+            row[key] = value
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise MagentoErrorResponse(400, PASSWORD_LENGTH, [8])
+    classes = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]")
+    )
+    if classes < 3:
+        raise MagentoErrorResponse(400, PASSWORD_CLASSES, [3])
