@@ -1,0 +1,152 @@
+"""What every resource helper shares: the client, input checks, and search plumbing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
+
+from ..errors import AmbiguousMatchError, NotFoundError, UnexpectedResponseError
+from ..search import DEFAULT_PAGE_SIZE, SearchCriteria, SearchResult, iter_by_id, iter_pages
+
+# Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+MAX_EMAIL_LENGTH = 254
+
+
+# "Use the client's store code": the resources pass store_code on only when a caller gives one.
+CLIENT_DEFAULT: Any = object()
+
+
+def store_code_kwargs(store_code: Any) -> dict[str, Any]:
+    """`{"store_code": ...}` for client.request, or nothing to keep the client's default."""
+    return {} if store_code is CLIENT_DEFAULT else {"store_code": store_code}
+
+
+class RequestClient(Protocol):
+    """The part of MagentoClient the resources use (a test double only needs this)."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+
+def positive_id(value: object, what: str) -> int:
+    """An entity id as a positive int; digit strings (from forms) are accepted."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer id, got {value!r}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise TypeError(f"{what} must be an integer id, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{what} must be a positive id, got {value}")
+    return value
+
+
+def checked_email(email: object) -> str:
+    """A plausible e-mail address, stripped; Magento does the full validation."""
+    if not isinstance(email, str):
+        raise TypeError(f"e-mail address must be a string, got {type(email).__name__}")
+    email = email.strip()
+    if not email:
+        raise ValueError("e-mail address is empty")
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise ValueError(f"{email!r} is not a valid e-mail address")
+    return email
+
+
+def checked_mapping(value: object, what: str) -> dict[str, Any]:
+    """A shallow copy of a caller-given dict, so our changes never leak back to the caller."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
+    return dict(value)
+
+
+def expect_object(body: object, method: str, path: str, what: str) -> dict[str, Any]:
+    """The decoded answer if it is a JSON object, else UnexpectedResponseError."""
+    if not isinstance(body, dict):
+        raise UnexpectedResponseError(
+            f"The store answered {what} with {type(body).__name__} instead of an object.",
+            method=method,
+            path=path,
+        )
+    return body
+
+
+def expect_list_of_objects(body: object, method: str, path: str, what: str) -> list[dict]:
+    """The decoded answer if it is a JSON list of objects, else UnexpectedResponseError."""
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise UnexpectedResponseError(
+            f"The store answered {what} with something other than a list of objects.",
+            method=method,
+            path=path,
+        )
+    return body
+
+
+class Resource:
+    """Base of the resource helpers: holds the client and knows how to search one endpoint."""
+
+    search_path: str = ""
+    # Field name used in filters/sorting, and the key carrying the id in each returned item.
+    id_field: str = "entity_id"
+    id_key: str = "id"
+
+    def __init__(self, client: RequestClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.client!r}>"
+
+    def search(self, criteria: SearchCriteria | None = None) -> SearchResult:
+        """One page of results for `criteria` (all matches if it sets no page size)."""
+        criteria = criteria if criteria is not None else SearchCriteria()
+        if not isinstance(criteria, SearchCriteria):
+            raise TypeError(f"criteria must be a SearchCriteria, got {type(criteria).__name__}")
+        body = self.client.request("GET", self.search_path, params=criteria.to_query())
+        try:
+            return SearchResult.from_response(body)
+        except ValueError as error:
+            raise UnexpectedResponseError(
+                f"The store's search answer is not a Magento search result: {error}.",
+                method="GET",
+                path=self.search_path,
+            ) from None
+
+    def iter_all(
+        self,
+        criteria: SearchCriteria | None = None,
+        *,
+        after_id: int = 0,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Every match in ascending id order, walking by id (see `magento.search.iter_by_id`)."""
+        return iter_by_id(
+            self.search,
+            criteria,
+            id_field=self.id_field,
+            id_key=self.id_key,
+            after_id=after_id,
+            page_size=page_size,
+        )
+
+    def iter_pages(
+        self, criteria: SearchCriteria | None = None, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Every match in the criteria's sort order, page by page (see `magento.search`)."""
+        return iter_pages(
+            self.search, criteria, id_field=self.id_field, id_key=self.id_key, page_size=page_size
+        )
+
+    def _exactly_one(
+        self, matches: list[dict[str, Any]], what: str, describe: Callable[[list[dict]], str]
+    ) -> dict[str, Any]:
+        """The single match; NotFoundError for none, AmbiguousMatchError (saying which) for more."""
+        if not matches:
+            raise NotFoundError(f"The store has no {what}.", method="GET", path=self.search_path)
+        if len(matches) > 1:
+            raise AmbiguousMatchError(
+                f"The store has {len(matches)} matches for {what}: {describe(matches)}.",
+                method="GET",
+                path=self.search_path,
+            )
+        return matches[0]
