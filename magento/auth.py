@@ -386,7 +386,7 @@ class AdminSessionAuth(MagentoAuth):
             body = {
                 "username": self._username,
                 "password": self._password,
-                "otp": pyotp.TOTP(self._totp_secret).now(),
+                "otp": pyotp.TOTP(self._totp_secret).at(self._clock()),
             }
         else:
             path = ADMIN_TOKEN_PATH
