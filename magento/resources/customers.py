@@ -86,7 +86,7 @@ class Customers(Resource):
         where = f" in website {website_id}" if website_id is not None else ""
         return self._exactly_one(
             matches,
-            f"a customer with e-mail {checked_email(email)}{where}",
+            f"customer with e-mail {checked_email(email)}{where}",
             lambda items: "; ".join(
                 f"customer {item.get('id')} in website {item.get('website_id')}" for item in items
             ),

@@ -1,0 +1,212 @@
+"""client.orders against a strict mock of Magento, including a store that clamps its pages."""
+
+import json
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import responses
+
+from magento import AmbiguousMatchError, IntegrationTokenAuth, MagentoClient, NotFoundError
+from magento.search import SearchCriteria
+from tests.shared_data import load_sample
+
+ALL = "https://shop.example.com/rest/all/V1"
+F = "searchCriteria[filter_groups]"
+ORDERS_SEARCH = re.compile(r"https://shop\.example\.com/rest/all/V1/orders\?.*")
+
+
+def no_sleep(seconds):
+    raise AssertionError("these tests never wait")
+
+
+@pytest.fixture
+def client():
+    with MagentoClient(
+        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
+    ) as magento:
+        yield magento
+
+
+@pytest.fixture
+def mock():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
+        yield requests_mock
+
+
+def query_of(call):
+    return parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True)
+
+
+def envelope(items, total=None):
+    return {
+        "items": items,
+        "search_criteria": {},
+        "total_count": len(items) if total is None else total,
+    }
+
+
+class ClampingOrderStore:
+    """A responses callback answering /V1/orders like a Magento collection: it applies
+    `entity_id gt`, `status eq` and the sort orders, and a page past the end is clamped to the
+    last page (ISSUE #3787) instead of coming back empty."""
+
+    def __init__(self, orders):
+        self.orders = orders
+        self.requests = []
+
+    def __call__(self, request):
+        query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+        self.requests.append(query)
+        rows = list(self.orders)
+        group = 0
+        while f"{F}[{group}][filters][0][field]" in query:
+            key = f"{F}[{group}][filters][0]"
+            field, value = query[f"{key}[field]"], query.get(f"{key}[value]")
+            condition = query[f"{key}[condition_type]"]
+            if condition == "gt":
+                rows = [row for row in rows if row[field] > int(value)]
+            elif condition == "eq":
+                rows = [row for row in rows if str(row[field]) == value]
+            group += 1
+        sort_field = query.get("searchCriteria[sortOrders][0][field]")
+        if sort_field:
+            descending = query["searchCriteria[sortOrders][0][direction]"] == "DESC"
+            rows.sort(key=lambda row: row[sort_field], reverse=descending)
+        size = int(query["searchCriteria[pageSize]"])
+        last_page = max(1, -(-len(rows) // size))
+        page = min(int(query.get("searchCriteria[currentPage]", "1")), last_page)
+        chunk = rows[(page - 1) * size : page * size]
+        return 200, {"Content-Type": "application/json"}, json.dumps(envelope(chunk, len(rows)))
+
+
+def make_orders(count, status="pending"):
+    return [
+        {"entity_id": n, "increment_id": f"{n:09d}", "status": status, "store_id": 1}
+        for n in range(1, count + 1)
+    ]
+
+
+# --- get / get_by_increment_id ---------------------------------------------------------------
+
+
+def test_get_returns_the_published_order(client, mock):
+    mock.get(f"{ALL}/orders/3", json=load_sample("order"))
+    order = client.orders.get(3)
+    assert order == load_sample("order")
+    assert len(order["items"]) == 9
+
+
+@pytest.mark.parametrize("bad_id", [0, -5])
+def test_get_refuses_non_positive_ids(client, mock, bad_id):
+    with pytest.raises(ValueError, match="order id"):
+        client.orders.get(bad_id)
+
+
+def test_get_missing_order_is_not_found(client, mock):
+    body = {
+        "message": "The entity that was requested doesn't exist. Verify the entity and try again."
+    }
+    mock.get(f"{ALL}/orders/404", status=404, json=body)
+    with pytest.raises(NotFoundError, match="doesn't exist"):
+        client.orders.get(404)
+
+
+def test_get_by_increment_id_searches_on_the_order_number(client, mock):
+    order = load_sample("order")
+    mock.get(ORDERS_SEARCH, json=envelope([order]))
+    assert client.orders.get_by_increment_id(order["increment_id"]) == order
+    query = query_of(mock.calls[0])
+    assert query[:3] == [
+        (f"{F}[0][filters][0][field]", "increment_id"),
+        (f"{F}[0][filters][0][value]", order["increment_id"]),
+        (f"{F}[0][filters][0][condition_type]", "eq"),
+    ]
+    assert ("searchCriteria[sortOrders][0][field]", "entity_id") in query
+
+
+def test_get_by_increment_id_without_match_is_not_found(client, mock):
+    mock.get(ORDERS_SEARCH, json=envelope([]))
+    with pytest.raises(NotFoundError, match="no order number 000000099"):
+        client.orders.get_by_increment_id("000000099")
+
+
+def test_get_by_increment_id_used_by_two_store_views_is_ambiguous(client, mock):
+    # The published fields-trimmed answer shape, with a second store reusing a number.
+    rows = [
+        {"entity_id": 3003, "increment_id": "WA0003003", "store_id": 1},
+        {"entity_id": 5001, "increment_id": "WA0003003", "store_id": 2},
+    ]
+    mock.get(ORDERS_SEARCH, json=envelope(rows))
+    with pytest.raises(AmbiguousMatchError) as caught:
+        client.orders.get_by_increment_id("WA0003003")
+    assert "order 3003 in store 1" in str(caught.value)
+    assert "order 5001 in store 2" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("number", "error"), [("", ValueError), ("  ", ValueError), (42, TypeError)]
+)
+def test_get_by_increment_id_refuses_bad_numbers(client, mock, number, error):
+    with pytest.raises(error):
+        client.orders.get_by_increment_id(number)
+
+
+# --- iteration over a store that repeats its last page ---------------------------------------
+
+
+def test_keyset_iteration_over_a_clamping_store_yields_each_order_once(client, mock):
+    store = ClampingOrderStore(make_orders(7))
+    mock.add_callback(responses.GET, ORDERS_SEARCH, callback=store)
+    orders = list(client.orders.iter_all(page_size=3))
+    assert [o["entity_id"] for o in orders] == [1, 2, 3, 4, 5, 6, 7]
+    # Never asked for a page number other than 1, so clamping could never hand back old rows.
+    assert [q["searchCriteria[currentPage]"] for q in store.requests] == ["1", "1", "1"]
+    assert [q[f"{F}[0][filters][0][value]"] for q in store.requests] == ["0", "3", "6"]
+
+
+def test_keyset_iteration_with_extra_filters_and_a_start_id(client, mock):
+    orders = make_orders(6) + [
+        {"entity_id": n, "increment_id": f"{n:09d}", "status": "complete", "store_id": 1}
+        for n in (7, 8)
+    ]
+    store = ClampingOrderStore(orders)
+    mock.add_callback(responses.GET, ORDERS_SEARCH, callback=store)
+    pending = SearchCriteria().where("status", "eq", "pending")
+    got = list(client.orders.iter_all(pending, after_id=2, page_size=2))
+    assert [o["entity_id"] for o in got] == [3, 4, 5, 6]
+    assert store.requests[0][f"{F}[0][filters][0][field]"] == "status"
+    assert store.requests[0][f"{F}[1][filters][0][value]"] == "2"
+
+
+def test_page_iteration_stops_on_total_count(client, mock):
+    store = ClampingOrderStore(make_orders(6))
+    mock.add_callback(responses.GET, ORDERS_SEARCH, callback=store)
+    got = list(client.orders.iter_pages(page_size=3))
+    assert [o["entity_id"] for o in got] == [1, 2, 3, 4, 5, 6]
+    assert [q["searchCriteria[currentPage]"] for q in store.requests] == ["1", "2"]
+    assert store.requests[0]["searchCriteria[sortOrders][0][field]"] == "entity_id"
+
+
+def test_page_iteration_stops_on_a_repeated_page_without_duplicates(client, mock):
+    store = ClampingOrderStore(make_orders(6))
+
+    def overcounting(request):
+        status, headers, body = store(request)
+        answer = json.loads(body)
+        answer["total_count"] = 50  # a store whose count disagrees with its pages
+        return status, headers, json.dumps(answer)
+
+    mock.add_callback(responses.GET, ORDERS_SEARCH, callback=overcounting)
+    got = list(client.orders.iter_pages(page_size=3))
+    assert [o["entity_id"] for o in got] == [1, 2, 3, 4, 5, 6]
+    assert [q["searchCriteria[currentPage]"] for q in store.requests] == ["1", "2", "3"]
+
+
+def test_page_iteration_keeps_a_caller_sort(client, mock):
+    store = ClampingOrderStore(make_orders(4))
+    mock.add_callback(responses.GET, ORDERS_SEARCH, callback=store)
+    newest_first = SearchCriteria().sort_by("entity_id", "DESC")
+    got = list(client.orders.iter_pages(newest_first, page_size=3))
+    assert [o["entity_id"] for o in got] == [4, 3, 2, 1]
+    assert store.requests[0]["searchCriteria[sortOrders][0][direction]"] == "DESC"
