@@ -1,0 +1,325 @@
+"""The Connections pages of the admin: a thin door onto connections.services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from connections import diagnosis as dx
+from connections.forms import ConnectionForm
+from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
+from connections.selectors import automations_relation
+from connections.services import (
+    PERMISSION_PROBES,
+    STORE_CONFIG_PROBE,
+    connection_save,
+    connection_verify,
+)
+
+STATUS_COLOURS = {"verified": "#1e7e34", "unverified": "#8a6d00", "failed": "#b02a37"}
+
+
+def can_verify(request, obj=None) -> bool:
+    """Testing a connection needs change permission or the dedicated verify permission."""
+    user = request.user
+    return user.has_perm("connections.change_connection") or user.has_perm(
+        "connections.verify_connection"
+    )
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm
+    change_form_template = "admin/connections/connection/change_form.html"
+    list_display = (
+        "name",
+        "store_domain",
+        "auth_method",
+        "status_badge",
+        "last_verified_at",
+        "used_by",
+    )
+    list_filter = ("status", "auth_method")
+    search_fields = ("name", "store_domain")
+    actions = ["test_connections"]
+    readonly_fields = (
+        "status_badge",
+        "last_verified_at",
+        "last_checked_at",
+        "base_url",
+        "timezone",
+        "currency",
+        "last_problem",
+        "permission_table",
+        "credentials_summary",
+    )
+
+    class Media:
+        js = ("connections/connection_form.js",)
+        css = {"all": ("connections/connections.css",)}
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        status = (
+            "Status",
+            {
+                "fields": (
+                    "status_badge",
+                    "last_verified_at",
+                    "last_checked_at",
+                    "base_url",
+                    "timezone",
+                    "currency",
+                    "last_problem",
+                    "permission_table",
+                )
+            },
+        )
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only page: secrets appear only as "set" (never as read-only values).
+            return (
+                (None, {"fields": ("name", "store_domain", "auth_method")}),
+                ("Credentials", {"fields": ("credentials_summary", "admin_username")}),
+                ("Advanced", {"fields": ("store_code", "verify_tls", "timeout_seconds")}),
+                status,
+            )
+        form_fields = self.get_form(request, obj).base_fields
+        integration = ["access_token", *OAUTH_FIELDS]
+        session = ["admin_username", "admin_password", "totp_secret"]
+        if "forget_oauth" in form_fields:
+            integration.append("forget_oauth")
+        if "forget_totp" in form_fields:
+            session.append("forget_totp")
+        fieldsets = [
+            (None, {"fields": ("name", "store_domain", "auth_method")}),
+            (
+                "Integration Token",
+                {
+                    "fields": integration,
+                    "classes": ("auth-method", "auth-integration_token"),
+                    "description": format_html(
+                        "Access Token of a Magento integration. Add the four OAuth 1.0a values "
+                        "only if the store does not allow standalone Bearer tokens. "
+                        '<a href="{}">Setup guide</a>',
+                        reverse("connections:guide_integration_token"),
+                    ),
+                },
+            ),
+            (
+                "Session Authentication",
+                {
+                    "fields": session,
+                    "classes": ("auth-method", "auth-session"),
+                    "description": format_html(
+                        "A Magento admin user; the portal signs in for a 4-hour token. "
+                        '<a href="{}">Setup guide</a>',
+                        reverse("connections:guide_session"),
+                    ),
+                },
+            ),
+            (
+                "Advanced",
+                {
+                    "fields": ("store_code", "verify_tls", "timeout_seconds", "allow_plain_http"),
+                    "classes": ("collapse",),
+                },
+            ),
+            ("Save", {"fields": ("save_anyway",)}),
+        ]
+        if obj is not None:
+            fieldsets.append(status)
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Form-only inputs (save anyway, forget ...) are declared on the form, not the model.
+        kwargs["fields"] = None
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return (
+                *self.readonly_fields,
+                "name",
+                "store_domain",
+                "auth_method",
+                "admin_username",
+                "store_code",
+                "verify_tls",
+                "timeout_seconds",
+            )
+        return self.readonly_fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if automations_relation() is not None:
+            queryset = queryset.annotate(automation_count=Count("automations", distinct=True))
+        return queryset
+
+    # -- columns and read-only values -----------------------------------------------------------
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<strong class="connection-status connection-status-{}" style="color:{}">{}</strong>',
+            obj.status,
+            STATUS_COLOURS.get(obj.status, "inherit"),
+            obj.get_status_display(),
+        )
+
+    @admin.display(description="Used by")
+    def used_by(self, obj):
+        count = getattr(obj, "automation_count", None)
+        if count is None:
+            return "—"
+        return f"{count} automation{'s' if count != 1 else ''}"
+
+    @admin.display(description="Last problem")
+    def last_problem(self, obj):
+        if not obj.last_error_code:
+            return "—"
+        links = format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            ((link.url, link.label) for link in dx.links_for(obj.last_error_code)),
+        )
+        return format_html("{}<br>{}", obj.last_error_message, links)
+
+    @admin.display(description="Permissions")
+    def permission_table(self, obj):
+        results = obj.permission_results or {}
+        if not results:
+            return "—"
+        rows = [
+            (probe.label, probe.acl_label, results.get(probe.key, "not checked"))
+            for probe in (STORE_CONFIG_PROBE, *PERMISSION_PROBES)
+        ]
+        return format_html_join("", "<div>{} ({}): <strong>{}</strong></div>", rows)
+
+    @admin.display(description="Credentials")
+    def credentials_summary(self, obj):
+        fields = (
+            ("access_token", *OAUTH_FIELDS)
+            if obj.auth_method == AuthMethod.INTEGRATION_TOKEN
+            else ("admin_password", "totp_secret")
+        )
+        labels = {
+            f.name: f.verbose_name for f in Connection._meta.fields if f.name in SECRET_FIELDS
+        }
+        rows = [(labels[name], "set" if getattr(obj, name) else "not set") for name in fields]
+        return format_html_join("", "<div>{}: {}</div>", rows)
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The admin normally wraps this view in a transaction; saving calls the store, and a
+        # transaction must never stay open while waiting for Magento. The service saves
+        # atomically on its own.
+        extra_context = extra_context or {}
+        extra_context["can_verify"] = can_verify(request)
+        extra_context["guide_links"] = [
+            ("Setup guide: Integration Token", reverse("connections:guide_integration_token")),
+            ("Setup guide: Session Authentication", reverse("connections:guide_session")),
+        ]
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        outcome = connection_save(
+            connection=obj,
+            user=request.user,
+            verify=False,
+            save_unverified=True,
+            verification=form.verification,
+        )
+        diagnosis = outcome.verification.diagnosis if outcome.verification else None
+        if diagnosis is not None and diagnosis.ok:
+            self.message_user(
+                request,
+                f"Verified: {obj.base_url or obj.store_domain} (timezone {obj.timezone or '?'}, "
+                f"currency {obj.currency or '?'}).",
+                messages.SUCCESS,
+            )
+        elif diagnosis is not None:
+            self.message_user(
+                request,
+                f"Saved without a working connection. {diagnosis.title}.",
+                messages.WARNING,
+            )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # Field names only (never values), and form-only switches are left out.
+        message = super().construct_change_message(request, form, formsets, add)
+        for entry in message:
+            changed = entry.get("changed")
+            if changed:
+                changed["fields"] = [
+                    f
+                    for f in changed["fields"]
+                    if f not in {"Save anyway, without a working connection"}
+                ]
+        return [e for e in message if not ("changed" in e and not e["changed"]["fields"])]
+
+    # -- testing --------------------------------------------------------------------------------
+
+    def get_urls(self):
+        urls = super().get_urls()
+        custom = [
+            path(
+                "<int:object_id>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name="connections_connection_test",
+            )
+        ]
+        return custom + urls
+
+    def test_view(self, request, object_id):
+        """POST: check the connection against its store, then go back to its page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_verify(request):
+            raise PermissionDenied
+        connection = get_object_or_404(Connection, pk=object_id)
+        self._report(
+            request, connection, connection_verify(connection=connection, user=request.user)
+        )
+        return HttpResponseRedirect(
+            reverse("admin:connections_connection_change", args=[connection.pk])
+        )
+
+    @admin.action(description="Test selected connections")
+    def test_connections(self, request, queryset):
+        if not can_verify(request):
+            raise PermissionDenied
+        for connection in queryset:
+            self._report(
+                request, connection, connection_verify(connection=connection, user=request.user)
+            )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_verify(request):
+            actions.pop("test_connections", None)
+        return actions
+
+    def _report(self, request, connection, result):
+        diagnosis = result.diagnosis
+        if diagnosis.ok:
+            self.message_user(request, f"{connection.name}: verified.", messages.SUCCESS)
+            return
+        links = format_html_join(
+            " · ", '<a href="{}">{}</a>', ((link.url, link.label) for link in diagnosis.links)
+        )
+        self.message_user(
+            request,
+            format_html(
+                "{}: {} {} {}", connection.name, diagnosis.title + ".", diagnosis.explanation, links
+            ),
+            messages.ERROR,
+        )

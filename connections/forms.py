@@ -1,0 +1,160 @@
+"""The connection form: the chosen method's fields only, write-only secrets, verify on save."""
+
+from __future__ import annotations
+
+from django import forms
+
+from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
+from connections.services import VerificationResult, connection_check
+from connections.validation import MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, connection_problems
+
+SECRET_HELP = {
+    "access_token": "From the integration's details (System > Extensions > Integrations).",
+    "consumer_key": "Optional: only if the store does not allow standalone Bearer tokens.",
+    "consumer_secret": "Optional, with the other OAuth 1.0a values.",
+    "access_token_secret": "Optional, with the other OAuth 1.0a values.",
+    "admin_password": "The password of the Magento admin user.",
+    "totp_secret": "Optional: the Google Authenticator key, if this admin user has 2FA.",
+}
+
+
+def _secret_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        # Never sent back to the browser: a saved secret is shown only as "set".
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ConnectionForm(forms.ModelForm):
+    """Add or change a connection; saving calls the store unless 'save anyway' is ticked."""
+
+    access_token = _secret_field("Access Token")
+    consumer_key = _secret_field("Consumer Key")
+    consumer_secret = _secret_field("Consumer Secret")
+    access_token_secret = _secret_field("Access Token Secret")
+    admin_password = _secret_field("Admin Password")
+    totp_secret = _secret_field("2FA secret (TOTP)")
+    timeout_seconds = forms.IntegerField(
+        label="Timeout (seconds)",
+        initial=30,
+        help_text=f"How long to wait for the store ({MIN_TIMEOUT_SECONDS} to "
+        f"{MAX_TIMEOUT_SECONDS} seconds).",
+        widget=forms.NumberInput(attrs={"min": MIN_TIMEOUT_SECONDS, "max": MAX_TIMEOUT_SECONDS}),
+    )
+    forget_oauth = forms.BooleanField(
+        label="Remove the saved OAuth 1.0a credentials", required=False
+    )
+    forget_totp = forms.BooleanField(label="Remove the saved 2FA secret", required=False)
+    save_anyway = forms.BooleanField(
+        label="Save anyway, without a working connection",
+        required=False,
+        help_text="The connection is then marked as not verified and automations cannot use "
+        "it until a test succeeds.",
+    )
+
+    class Meta:
+        model = Connection
+        fields = [
+            "name",
+            "store_domain",
+            "auth_method",
+            "access_token",
+            "consumer_key",
+            "consumer_secret",
+            "access_token_secret",
+            "admin_username",
+            "admin_password",
+            "totp_secret",
+            "store_code",
+            "verify_tls",
+            "timeout_seconds",
+            "allow_plain_http",
+        ]
+        widgets = {
+            "auth_method": forms.RadioSelect,
+            "store_domain": forms.TextInput(attrs={"placeholder": "https://shop.example.com"}),
+        }
+        help_texts = {
+            "store_code": "'all' (the default) works with every store view.",
+            "allow_plain_http": "Only for stores without https://: credentials travel unencrypted.",
+            "verify_tls": "Switch off only for a test store with a self-signed certificate.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verification: VerificationResult | None = None
+        self.fields["name"].required = False  # our own message says what to type
+        self.fields["store_domain"].required = False
+        self.fields["store_code"].required = False
+        self.fields["admin_username"].required = False
+        self.fields["timeout_seconds"].required = False
+        self.fields["timeout_seconds"].min_value = None
+        for name in SECRET_FIELDS:
+            # has_changed compares with the initial value: keep the secret out of it.
+            self.initial[name] = ""
+            is_set = bool(self.instance.pk and getattr(self.instance, name))
+            help_text = SECRET_HELP[name]
+            if is_set:
+                help_text = f"Set. Leave blank to keep it. {help_text}"
+                self.fields[name].widget.attrs["placeholder"] = "set (hidden)"
+            self.fields[name].help_text = help_text
+        if not (self.instance.pk and any(getattr(self.instance, f) for f in OAUTH_FIELDS)):
+            del self.fields["forget_oauth"]
+        if not (self.instance.pk and self.instance.totp_secret):
+            del self.fields["forget_totp"]
+
+    def clean(self):
+        cleaned = super().clean()
+        editing = bool(self.instance.pk)
+        for name in SECRET_FIELDS:
+            if editing and not cleaned.get(name):
+                # Blank keeps the saved value: leave it out so the instance is not touched.
+                cleaned.pop(name, None)
+        if cleaned.get("forget_oauth"):
+            for name in OAUTH_FIELDS:
+                cleaned[name] = ""
+        if cleaned.get("forget_totp"):
+            cleaned["totp_secret"] = ""
+        if cleaned.get("store_code") in (None, "") and "store_code" not in self.errors:
+            cleaned["store_code"] = "all"
+        if cleaned.get("timeout_seconds") is None and "timeout_seconds" not in self.errors:
+            cleaned["timeout_seconds"] = 30
+        return cleaned
+
+    def validate_unique(self):
+        # Names are checked case-insensitively by connection_problems (with a plainer message).
+        pass
+
+    def _post_clean(self):
+        super()._post_clean()
+        for field, messages in connection_problems(self.instance).items():
+            if field in self.errors:
+                continue  # the field's own check already said what is wrong
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        if self.errors:
+            return
+        self.verification = connection_check(connection=self.instance)
+        if not self.verification.ok and not self.cleaned_data.get("save_anyway"):
+            diagnosis = self.verification.diagnosis
+            self.add_error(
+                None,
+                f"The store could not be verified. {diagnosis.title}. Fix it, or tick "
+                '"Save anyway" to keep the connection unverified.',
+            )
+
+    @property
+    def diagnosis(self):
+        """The last verification's diagnosis, for the template (None before verifying)."""
+        return self.verification.diagnosis if self.verification else None
+
+
+def auth_method_fields() -> dict[str, list[str]]:
+    """Which inputs belong to which method (the page script shows only the chosen ones)."""
+    return {
+        AuthMethod.INTEGRATION_TOKEN: ["access_token", *OAUTH_FIELDS, "forget_oauth"],
+        AuthMethod.SESSION: ["admin_username", "admin_password", "totp_secret", "forget_totp"],
+    }

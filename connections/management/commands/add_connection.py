@@ -1,0 +1,122 @@
+"""Add a connection from the command line (provisioning, scripts), verified against the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from connections.models import AuthMethod
+from connections.services import connection_create
+
+# Secret options, the environment variable each falls back to, and the service's argument.
+SECRET_OPTIONS = (
+    ("access_token", "MAGENTO_ACCESS_TOKEN"),
+    ("consumer_key", "MAGENTO_CONSUMER_KEY"),
+    ("consumer_secret", "MAGENTO_CONSUMER_SECRET"),
+    ("access_token_secret", "MAGENTO_ACCESS_TOKEN_SECRET"),
+    ("admin_password", "MAGENTO_ADMIN_PASSWORD"),
+    ("totp_secret", "MAGENTO_TOTP_SECRET"),
+)
+STDIN = "-"
+
+
+class Command(BaseCommand):
+    help = (
+        "Add a Magento store connection and verify it. Secrets may be given as options, as "
+        "environment variables (MAGENTO_ACCESS_TOKEN, MAGENTO_CONSUMER_KEY, "
+        "MAGENTO_CONSUMER_SECRET, MAGENTO_ACCESS_TOKEN_SECRET, MAGENTO_ADMIN_PASSWORD, "
+        "MAGENTO_TOTP_SECRET), or as '-' to read them from standard input, one per line in "
+        "that order. Prints one JSON line; exits 1 when the store cannot be verified."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help="Connection name")
+        parser.add_argument("--store-domain", required=True, help="Store Domain (address)")
+        for option, env in SECRET_OPTIONS:
+            parser.add_argument(
+                f"--{option.replace('_', '-')}",
+                dest=option,
+                default=None,
+                help=f"or set {env}, or '-' to read it from standard input",
+            )
+        parser.add_argument("--admin-username", default="", help="Magento admin user name")
+        parser.add_argument("--store-code", default="all")
+        parser.add_argument("--timeout", type=int, default=30, dest="timeout_seconds")
+        parser.add_argument("--no-verify-tls", action="store_true")
+        parser.add_argument("--allow-plain-http", action="store_true")
+        parser.add_argument(
+            "--no-verify", action="store_true", help="Save without calling the store"
+        )
+        parser.add_argument(
+            "--save-anyway",
+            action="store_true",
+            help="Save even when verification fails (marked as failed; exit status stays 1)",
+        )
+
+    def handle(self, *args, **options):
+        secrets = self._secrets(options)
+        session = bool(options["admin_username"])
+        if session and (secrets["access_token"] or secrets["consumer_key"]):
+            raise CommandError(
+                "Choose one authentication type: --access-token (Integration Token) or "
+                "--admin-username/--admin-password (Session Authentication), not both.",
+                returncode=2,
+            )
+        try:
+            outcome = connection_create(
+                name=options["name"],
+                store_domain=options["store_domain"],
+                auth_method=AuthMethod.SESSION if session else AuthMethod.INTEGRATION_TOKEN,
+                admin_username=options["admin_username"],
+                store_code=options["store_code"],
+                verify_tls=not options["no_verify_tls"],
+                timeout_seconds=options["timeout_seconds"],
+                allow_plain_http=options["allow_plain_http"],
+                verify=not options["no_verify"],
+                save_unverified=options["save_anyway"],
+                **secrets,
+            )
+        except ValidationError as error:
+            lines = [
+                f"{field}: {message}"
+                for field, messages in error.message_dict.items()
+                for message in messages
+            ]
+            raise CommandError("\n".join(lines), returncode=2) from None
+
+        connection = outcome.connection
+        diagnosis = outcome.verification.diagnosis if outcome.verification else None
+        line = {
+            "id": connection.pk if connection else None,
+            "name": connection.name if connection else options["name"].strip(),
+            "status": connection.status if connection else "failed",
+        }
+        if diagnosis is not None:
+            line["diagnosis"] = diagnosis.code
+        self.stdout.write(json.dumps(line))
+        if diagnosis is not None and not diagnosis.ok:
+            self.stderr.write(diagnosis.as_text())
+            if not outcome.saved:
+                self.stderr.write("The connection was not saved (use --save-anyway to keep it).")
+            sys.exit(1)
+
+    def _secrets(self, options) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for option, env in SECRET_OPTIONS:
+            value = options.get(option)
+            if value == STDIN:
+                line = self.stdin.readline() if hasattr(self, "stdin") else sys.stdin.readline()
+                value = line.rstrip("\r\n")
+            elif value is None:
+                value = os.environ.get(env, "")
+            values[option] = value
+        return values
+
+    def execute(self, *args, **options):
+        # call_command(stdin=...) lets tests feed secrets; the real command reads sys.stdin.
+        self.stdin = options.pop("stdin", sys.stdin)
+        return super().execute(*args, **options)

@@ -1,0 +1,38 @@
+"""Check a saved connection against its store and print the diagnosis."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from connections import diagnosis as dx
+from connections.selectors import connection_get_by_name
+from connections.services import connection_verify
+
+
+class Command(BaseCommand):
+    help = "Test a connection by name; exits 0 only when the store is verified."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="Connection name")
+
+    def handle(self, *args, **options):
+        try:
+            connection = connection_get_by_name(options["name"])
+        except dx.UNREADABLE_ERRORS:
+            self.stderr.write(dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE).as_text())
+            sys.exit(1)
+        if connection is None:
+            raise CommandError(f"No connection named {options['name']!r}.")
+        result = connection_verify(connection=connection)
+        diagnosis = result.diagnosis
+        if diagnosis.ok:
+            facts = result.store
+            self.stdout.write(
+                f"{connection.name}: verified. Store {facts.base_url or connection.store_domain}, "
+                f"timezone {facts.timezone or '?'}, currency {facts.currency or '?'}."
+            )
+            return
+        self.stdout.write(f"{connection.name}: {diagnosis.as_text()}")
+        sys.exit(1)

@@ -1,0 +1,146 @@
+"""A connection is one Magento store the portal talks to, with its credentials kept encrypted."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django_cryptography.fields import encrypt
+
+
+class TimeStampedModel(models.Model):
+    """Created and updated times for every row."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuthMethod(models.TextChoices):
+    INTEGRATION_TOKEN = "integration_token", "Integration Token"
+    SESSION = "session", "Session Authentication"
+
+
+class ConnectionStatus(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    UNVERIFIED = "unverified", "Not verified"
+    FAILED = "failed", "Failed"
+
+
+# The names of every encrypted credential field, so forms, admin and commands treat them alike.
+SECRET_FIELDS = (
+    "access_token",
+    "consumer_key",
+    "consumer_secret",
+    "access_token_secret",
+    "admin_password",
+    "totp_secret",
+)
+OAUTH_FIELDS = ("consumer_key", "consumer_secret", "access_token_secret")
+
+
+def _secret(verbose_name: str, help_text: str = ""):
+    # Encrypted columns cannot be searched or indexed; that is fine for credentials.
+    return encrypt(models.TextField(verbose_name, blank=True, default="", help_text=help_text))
+
+
+class Connection(TimeStampedModel):
+    """A Magento 2 store and how to sign in to its REST API."""
+
+    name = models.CharField("Connection name", max_length=100)
+    store_domain = models.CharField(
+        "Store Domain",
+        max_length=500,
+        help_text="The store's address, for example https://shop.example.com",
+    )
+    auth_method = models.CharField(
+        "Authentication type",
+        max_length=32,
+        choices=AuthMethod.choices,
+        default=AuthMethod.INTEGRATION_TOKEN,
+    )
+
+    access_token = _secret("Access Token")
+    consumer_key = _secret("Consumer Key")
+    consumer_secret = _secret("Consumer Secret")
+    access_token_secret = _secret("Access Token Secret")
+    admin_username = models.CharField("Admin Username", max_length=255, blank=True, default="")
+    admin_password = _secret("Admin Password")
+    totp_secret = _secret("2FA secret (TOTP)")
+
+    store_code = models.CharField("Store code", max_length=32, default="all")
+    verify_tls = models.BooleanField("Verify TLS certificate", default=True)
+    timeout_seconds = models.PositiveSmallIntegerField("Timeout (seconds)", default=30)
+    allow_plain_http = models.BooleanField("Allow plain http://", default=False)
+
+    status = models.CharField(
+        max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.UNVERIFIED
+    )
+    last_verified_at = models.DateTimeField("Last verified", null=True, blank=True)
+    last_checked_at = models.DateTimeField("Last checked", null=True, blank=True)
+    last_error_code = models.CharField(max_length=64, blank=True, default="")
+    last_error_message = models.TextField(blank=True, default="")
+    # Per-resource outcome of the last check, e.g. {"customers": "ok", "orders": "denied"}.
+    permission_results = models.JSONField(default=dict, blank=True)
+    consecutive_signin_failures = models.PositiveSmallIntegerField(default=0)
+
+    base_url = models.CharField("Store base URL", max_length=500, blank=True, default="")
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    currency = models.CharField(max_length=8, blank=True, default="")
+
+    # Admin tokens are credentials too: kept encrypted, shared by web and worker processes.
+    admin_token = _secret("Admin token")
+    admin_token_key = models.CharField(max_length=64, blank=True, default="")
+    admin_token_expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="connection_name_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(auth_method__in=AuthMethod.values),
+                name="connection_auth_method_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ConnectionStatus.values),
+                name="connection_status_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(timeout_seconds__gte=1, timeout_seconds__lte=120),
+                name="connection_timeout_range",
+            ),
+        ]
+        permissions = [("verify_connection", "Can test a connection against its store")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        # Never include credentials; the default repr would be harmless, but be explicit.
+        return f"<Connection {self.pk}: {self.name!r} {self.store_domain}>"
+
+    @property
+    def uses_oauth(self) -> bool:
+        """True when all four OAuth 1.0a credentials are present (they take precedence)."""
+        return self.auth_method == AuthMethod.INTEGRATION_TOKEN and all(
+            getattr(self, field) for field in ("access_token", *OAUTH_FIELDS)
+        )
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == ConnectionStatus.VERIFIED

@@ -1,0 +1,30 @@
+"""Read-only queries about connections."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+
+from connections.models import Connection, ConnectionStatus
+
+
+def automations_relation():
+    """The reverse relation from automations to a connection, once the automations app adds it."""
+    for relation in Connection._meta.related_objects:
+        if relation.get_accessor_name() == "automations":
+            return relation
+    return None
+
+
+def connection_get_by_name(name: str) -> Connection | None:
+    """The connection with this name (names are unique regardless of case), or None."""
+    return (
+        Connection.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name=name.strip().lower())
+        .first()
+    )
+
+
+def connection_list_verified() -> QuerySet[Connection]:
+    """Connections automations may use: verified ones."""
+    return Connection.objects.filter(status=ConnectionStatus.VERIFIED)

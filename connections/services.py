@@ -1,0 +1,637 @@
+"""Services that create, change and verify connections, and build the client for a connection.
+
+Verification calls the store first and only then writes the outcome in a short transaction:
+a database transaction is never held open while waiting for Magento.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from connections import diagnosis as dx
+from connections.models import (
+    OAUTH_FIELDS,
+    SECRET_FIELDS,
+    AuthMethod,
+    Connection,
+    ConnectionStatus,
+)
+from connections.validation import connection_validate, normalise_totp_secret
+from magento import errors as magento_errors
+from magento.auth import AdminSessionAuth, IntegrationTokenAuth, MagentoAuth, OAuth1Auth
+from magento.client import MagentoClient
+from magento.netguard import check_target_host
+from magento.urls import parse_store_domain
+
+logger = logging.getLogger(__name__)
+
+# The longest a connect may take; the read timeout is the connection's own setting.
+MAX_CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class PermissionProbe:
+    """One cheap read the automations depend on, and where the permission lives in Magento."""
+
+    key: str
+    label: str
+    path: str
+    resource: str
+    acl_label: str
+
+
+PERMISSION_PROBES = (
+    PermissionProbe(
+        "customers",
+        "Customers",
+        "/V1/customers/search",
+        "Magento_Customer::customer",
+        "Customers > All Customers",
+    ),
+    PermissionProbe(
+        "products",
+        "Products",
+        "/V1/products",
+        "Magento_Catalog::products",
+        "Catalog > Inventory > Products",
+    ),
+    PermissionProbe(
+        "orders",
+        "Orders",
+        "/V1/orders",
+        "Magento_Sales::actions_view",
+        "Sales > Operations > Orders > Actions > View",
+    ),
+    PermissionProbe(
+        "shipments",
+        "Shipments",
+        "/V1/shipments",
+        "Magento_Sales::shipment",
+        "Sales > Operations > Shipments",
+    ),
+)
+STORE_CONFIG_PROBE = PermissionProbe(
+    "store",
+    "Store settings",
+    "/V1/store/storeConfigs",
+    "Magento_Backend::store",
+    "Stores > Settings > All Stores",
+)
+PROBE_PARAMS = [("searchCriteria[pageSize]", "1"), ("searchCriteria[currentPage]", "1")]
+
+OK = "ok"
+DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the store told us about itself (from storeConfigs)."""
+
+    base_url: str = ""
+    timezone: str = ""
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The outcome of checking a connection against its store."""
+
+    diagnosis: dx.Diagnosis
+    checked_at: dt.datetime
+    store: StoreFacts = field(default_factory=StoreFacts)
+    permissions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.diagnosis.ok
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What connection_create / connection_update did."""
+
+    connection: Connection | None
+    verification: VerificationResult | None
+    saved: bool
+
+
+class ConnectionTokenCache:
+    """Admin-token cache kept encrypted on the connection row (shared by web and workers).
+
+    Only the hash of the cache key is stored, so the admin user name is not repeated in clear.
+    """
+
+    def __init__(self, connection_id: int) -> None:
+        self.connection_id = connection_id
+
+    @staticmethod
+    def _key_hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        """The cached admin token for key, or None if missing, for another key, or expired."""
+        row = (
+            Connection.objects.filter(pk=self.connection_id)
+            .values("admin_token", "admin_token_key", "admin_token_expires_at")
+            .first()
+        )
+        if not row or not row["admin_token"] or row["admin_token_key"] != self._key_hash(key):
+            return None
+        expires_at = row["admin_token_expires_at"]
+        if expires_at is None or expires_at <= timezone.now():
+            return None
+        return row["admin_token"]
+
+    def set(self, key: str, token: str, expires_at: float) -> None:
+        """Keep the token until expires_at (epoch seconds)."""
+        Connection.objects.filter(pk=self.connection_id).update(
+            admin_token=token,
+            admin_token_key=self._key_hash(key),
+            admin_token_expires_at=dt.datetime.fromtimestamp(expires_at, tz=dt.UTC),
+        )
+
+    def __repr__(self) -> str:
+        return f"ConnectionTokenCache(connection_id={self.connection_id})"
+
+
+def connection_secrets(connection: Connection) -> list[str]:
+    """Every credential value of the connection (for scrubbing text that leaves the portal)."""
+    values = [getattr(connection, name) or "" for name in SECRET_FIELDS]
+    values.append(connection.admin_token or "")
+    return [v for v in values if v]
+
+
+def connection_auth(connection: Connection) -> MagentoAuth:
+    """The client authentication for the connection's method (OAuth 1.0a wins when complete)."""
+    if connection.auth_method == AuthMethod.SESSION:
+        cache = ConnectionTokenCache(connection.pk) if connection.pk else None
+        return AdminSessionAuth(
+            connection.admin_username,
+            connection.admin_password,
+            totp_secret=normalise_totp_secret(connection.totp_secret) or None,
+            token_cache=cache,
+        )
+    if connection.uses_oauth:
+        return OAuth1Auth(
+            connection.consumer_key,
+            connection.consumer_secret,
+            connection.access_token,
+            connection.access_token_secret,
+        )
+    return IntegrationTokenAuth(connection.access_token)
+
+
+def connection_client(connection: Connection, **overrides: Any) -> MagentoClient:
+    """The one way to build a MagentoClient for a connection (settings, timeouts, tokens).
+
+    Outbound safety follows ALLOW_PRIVATE_NETWORK_TARGETS; `overrides` are passed to
+    MagentoClient (tests inject `sleep` or `session`; verification uses fewer retries).
+    """
+    timeout = float(connection.timeout_seconds or 30)
+    options: dict[str, Any] = {
+        "store_code": connection.store_code or "all",
+        "verify_tls": connection.verify_tls,
+        "connect_timeout": min(MAX_CONNECT_TIMEOUT, timeout),
+        "read_timeout": timeout,
+        "allow_private_network": bool(settings.ALLOW_PRIVATE_NETWORK_TARGETS),
+    }
+    options.update(overrides)
+    return MagentoClient(
+        parse_store_domain(connection.store_domain), connection_auth(connection), **options
+    )
+
+
+def _preflight(connection: Connection) -> dx.Diagnosis | None:
+    """Address checks that need no request: private targets and plain http."""
+    address = parse_store_domain(connection.store_domain)
+    private = False
+    try:
+        check_target_host(address.host, address.port)
+    except magento_errors.BlockedAddressError as error:
+        private = True
+        if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
+            return dx.make_diagnosis(
+                dx.PRIVATE_ADDRESS, detail=str(error), host=address.host, addresses="see detail"
+            )
+    except magento_errors.TransportError as error:
+        return dx.make_diagnosis(dx.DNS_FAILED, detail=str(error), host=address.host)
+    if address.scheme == "http" and not private and not connection.allow_plain_http:
+        return dx.make_diagnosis(dx.PLAIN_HTTP, host=address.host)
+    return None
+
+
+def _store_facts(configs: Any, store_code: str) -> StoreFacts | None:
+    """Facts for the chosen store code (or the default view for 'all'); None if unknown code."""
+    if not isinstance(configs, list):
+        return StoreFacts()
+    by_code = {c.get("code"): c for c in configs if isinstance(c, dict)}
+    if store_code == "all":
+        chosen = by_code.get("default") or next(iter(by_code.values()), {})
+    elif store_code in by_code:
+        chosen = by_code[store_code]
+    else:
+        return None
+    return StoreFacts(
+        base_url=str(chosen.get("secure_base_url") or chosen.get("base_url") or "")[:500],
+        timezone=str(chosen.get("timezone") or "")[:64],
+        currency=str(chosen.get("base_currency_code") or "")[:8],
+    )
+
+
+def _auth_failure(error: Exception, connection: Connection) -> dx.Diagnosis | None:
+    """Diagnoses for a refused sign-in (admin password, lockout, 2FA)."""
+    detail = str(error)
+    if isinstance(error, magento_errors.InvalidTwoFactorCodeError):
+        return dx.make_diagnosis(dx.TWO_FACTOR_CODE_REJECTED, detail=detail)
+    if isinstance(error, magento_errors.TwoFactorRequiredError):
+        raw = error.raw_message or ""
+        if magento_errors.TFA_PROVIDER_ENDPOINTS in raw and not connection.totp_secret:
+            return dx.make_diagnosis(dx.TWO_FACTOR_REQUIRED, detail=detail)
+        if magento_errors.TFA_PROVIDER_ENDPOINTS in raw:
+            return dx.make_diagnosis(dx.TWO_FACTOR_CODE_REJECTED, detail=detail)
+        return dx.make_diagnosis(dx.TWO_FACTOR_NOT_CONFIGURED, detail=detail)
+    if isinstance(error, magento_errors.InvalidCredentialsError):
+        failures = connection.consecutive_signin_failures + 1
+        if connection.pk and failures >= dx.LOCKOUT_AFTER_FAILURES:
+            return dx.make_diagnosis(dx.ADMIN_LOCKED, detail=detail, failures=failures)
+        return dx.make_diagnosis(dx.ADMIN_SIGNIN_REJECTED, detail=detail)
+    return None
+
+
+def _missing_permissions_fix(connection: Connection) -> str:
+    if connection.auth_method == AuthMethod.SESSION:
+        return (
+            "Give the admin user's role these resources (System > Permissions > User Roles > "
+            "Role Resources), or set Resource Access to All."
+        )
+    return (
+        "Edit the integration (System > Extensions > Integrations), set Resource Access on the "
+        "API tab to All, save, and re-authorize it (then copy the new tokens)."
+    )
+
+
+def connection_check(*, connection: Connection, **client_overrides: Any) -> VerificationResult:
+    """Call the store with the connection's settings and diagnose the outcome (no DB writes).
+
+    Works on unsaved connections, so a form can verify before anything is stored.
+    """
+    checked_at = timezone.now()
+    host = parse_store_domain(connection.store_domain).host
+    timeout = connection.timeout_seconds or 30
+    secrets = connection_secrets(connection)
+
+    def finish(diagnosis: dx.Diagnosis, **kwargs: Any) -> VerificationResult:
+        if diagnosis.detail:
+            diagnosis = _with_detail(diagnosis, dx.scrub(diagnosis.detail, secrets))
+        return VerificationResult(diagnosis=diagnosis, checked_at=checked_at, **kwargs)
+
+    early = _preflight(connection)
+    if early is not None:
+        return finish(early)
+
+    client_overrides.setdefault("max_retries", 0)
+    try:
+        client = connection_client(connection, **client_overrides)
+    except ValueError as error:
+        # The client refuses malformed credentials before sending anything.
+        return finish(dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)))
+
+    permissions: dict[str, str] = {}
+    store_code = connection.store_code or "all"
+    with client:
+        # storeConfigs without a store code: it answers for every store view, so the chosen
+        # store code can be looked up even if it does not exist.
+        facts: StoreFacts | None = StoreFacts()
+        try:
+            configs = client.request("GET", STORE_CONFIG_PROBE.path, store_code=None)
+        except magento_errors.AuthenticationError as error:
+            failure = _auth_failure(error, connection)
+            if failure is not None:
+                return finish(failure)
+            permissions[STORE_CONFIG_PROBE.key] = DENIED
+        except magento_errors.NotFoundError as error:
+            return finish(dx.make_diagnosis(dx.NOT_MAGENTO, detail=str(error), host=host))
+        except magento_errors.MagentoError as error:
+            return finish(_general_failure(error, host=host, timeout=timeout))
+        else:
+            permissions[STORE_CONFIG_PROBE.key] = OK
+            facts = _store_facts(configs, store_code)
+            if facts is None:
+                return finish(
+                    dx.make_diagnosis(
+                        dx.STORE_CODE_UNKNOWN,
+                        detail=f"Store codes on this store: {_codes(configs)}",
+                        store_code=store_code,
+                    ),
+                    permissions=permissions,
+                )
+
+        for probe in PERMISSION_PROBES:
+            try:
+                client.request("GET", probe.path, params=PROBE_PARAMS)
+            except magento_errors.AuthenticationError as error:
+                failure = _auth_failure(error, connection)
+                if failure is not None:
+                    return finish(failure)
+                permissions[probe.key] = DENIED
+            except magento_errors.NotFoundError as error:
+                if permissions.get(STORE_CONFIG_PROBE.key) is not None:
+                    # /rest/V1 answered but /rest/<code>/V1 does not: the code is unknown.
+                    return finish(
+                        dx.make_diagnosis(
+                            dx.STORE_CODE_UNKNOWN, detail=str(error), store_code=store_code
+                        ),
+                        permissions=permissions,
+                    )
+                return finish(dx.make_diagnosis(dx.NOT_MAGENTO, detail=str(error), host=host))
+            except magento_errors.MagentoError as error:
+                return finish(_general_failure(error, host=host, timeout=timeout))
+            else:
+                permissions[probe.key] = OK
+
+    denied = [
+        p for p in (STORE_CONFIG_PROBE, *PERMISSION_PROBES) if permissions.get(p.key) == DENIED
+    ]
+    facts = facts or StoreFacts()
+    if not denied:
+        return finish(dx.make_diagnosis(dx.VERIFIED), store=facts, permissions=permissions)
+    if len(denied) == 1 + len(PERMISSION_PROBES) and connection.auth_method != AuthMethod.SESSION:
+        code = dx.OAUTH_REJECTED if connection.uses_oauth else dx.TOKEN_REJECTED
+        return finish(
+            dx.make_diagnosis(code, detail="Every request answered HTTP 401."),
+            permissions=permissions,
+        )
+    missing = ", ".join(f"{p.label} ({p.acl_label}; {p.resource})" for p in denied)
+    return finish(
+        dx.make_diagnosis(
+            dx.PERMISSIONS_MISSING,
+            detail="HTTP 401 for: " + ", ".join(p.path for p in denied),
+            missing=missing,
+            fix=_missing_permissions_fix(connection),
+        ),
+        store=facts,
+        permissions=permissions,
+    )
+
+
+def _codes(configs: Any) -> str:
+    codes = [str(c.get("code")) for c in configs if isinstance(c, dict)] if configs else []
+    return ", ".join(codes) or "none"
+
+
+def _with_detail(diagnosis: dx.Diagnosis, detail: str) -> dx.Diagnosis:
+    return dx.Diagnosis(
+        code=diagnosis.code,
+        title=diagnosis.title,
+        explanation=diagnosis.explanation,
+        links=diagnosis.links,
+        detail=detail,
+        facts=diagnosis.facts,
+    )
+
+
+def _general_failure(error: Exception, *, host: str, timeout: int) -> dx.Diagnosis:
+    found = dx.diagnose_transport_error(error, host=host, timeout=timeout)
+    return found or dx.make_diagnosis(dx.UNEXPECTED, detail=str(error))
+
+
+def _apply_verification(connection: Connection, result: VerificationResult) -> None:
+    diagnosis = result.diagnosis
+    connection.last_checked_at = result.checked_at
+    connection.permission_results = dict(result.permissions)
+    if diagnosis.code in (dx.ADMIN_SIGNIN_REJECTED, dx.ADMIN_LOCKED):
+        connection.consecutive_signin_failures += 1
+    else:
+        connection.consecutive_signin_failures = 0
+    if result.ok:
+        connection.status = ConnectionStatus.VERIFIED
+        connection.last_verified_at = result.checked_at
+        connection.last_error_code = ""
+        connection.last_error_message = ""
+        connection.base_url = result.store.base_url
+        connection.timezone = result.store.timezone
+        connection.currency = result.store.currency
+    else:
+        connection.status = ConnectionStatus.FAILED
+        connection.last_error_code = diagnosis.code
+        connection.last_error_message = diagnosis.message[:2000]
+        if result.store.base_url:
+            connection.base_url = result.store.base_url
+            connection.timezone = result.store.timezone
+            connection.currency = result.store.currency
+
+
+VERIFICATION_FIELDS = [
+    "status",
+    "last_verified_at",
+    "last_checked_at",
+    "last_error_code",
+    "last_error_message",
+    "permission_results",
+    "consecutive_signin_failures",
+    "base_url",
+    "timezone",
+    "currency",
+    "updated_at",
+]
+
+
+def connection_verify(
+    *, connection: Connection, user: Any = None, **client_overrides: Any
+) -> VerificationResult:
+    """Check a saved connection against its store and record the outcome on it."""
+    result = connection_check(connection=connection, **client_overrides)
+    with transaction.atomic():
+        # Re-read inside the transaction so a concurrent edit of other fields is not undone.
+        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
+        _apply_verification(fresh, result)
+        if user is not None and getattr(user, "pk", None):
+            fresh.updated_by = user
+        fresh.save(update_fields=[*VERIFICATION_FIELDS, "updated_by"])
+    for name in VERIFICATION_FIELDS:
+        setattr(connection, name, getattr(fresh, name))
+    logger.info(
+        "Connection %s (%s) checked: %s", connection.pk, connection.name, result.diagnosis.code
+    )
+    return result
+
+
+def _clear_unused_credentials(connection: Connection) -> None:
+    # Credentials of the other method would only be a liability.
+    if connection.auth_method == AuthMethod.SESSION:
+        for name in ("access_token", *OAUTH_FIELDS):
+            setattr(connection, name, "")
+    else:
+        connection.admin_username = ""
+        connection.admin_password = ""
+        connection.totp_secret = ""
+
+
+def _forget_admin_token(connection: Connection) -> None:
+    connection.admin_token = ""
+    connection.admin_token_key = ""
+    connection.admin_token_expires_at = None
+
+
+def _normalise(connection: Connection) -> None:
+    connection.name = (connection.name or "").strip()
+    connection.store_domain = parse_store_domain(connection.store_domain).display
+    connection.totp_secret = normalise_totp_secret(connection.totp_secret or "")
+    for name in ("access_token", *OAUTH_FIELDS):
+        setattr(connection, name, (getattr(connection, name) or "").strip())
+
+
+def connection_save(
+    *,
+    connection: Connection,
+    user: Any = None,
+    verify: bool = True,
+    save_unverified: bool = False,
+    verification: VerificationResult | None = None,
+    client_overrides: dict[str, Any] | None = None,
+) -> SaveOutcome:
+    """Validate, verify (unless given a verification or verify=False), then save atomically.
+
+    Used by connection_create / connection_update and by the admin, whose form has already
+    verified. Raises django ValidationError (by field) for bad values. A failed verification
+    saves nothing unless `save_unverified` (the connection is then saved as "failed").
+    """
+    connection_validate(connection)
+    _normalise(connection)
+    _clear_unused_credentials(connection)
+    if verify and verification is None:
+        verification = connection_check(connection=connection, **(client_overrides or {}))
+    if verification is not None and not verification.ok and not save_unverified:
+        return SaveOutcome(connection=None, verification=verification, saved=False)
+
+    with transaction.atomic():
+        if verification is not None:
+            _apply_verification(connection, verification)
+        else:
+            connection.status = ConnectionStatus.UNVERIFIED
+            connection.last_error_code = ""
+            connection.last_error_message = ""
+        if user is not None and getattr(user, "pk", None):
+            if not connection.pk:
+                connection.created_by = user
+            connection.updated_by = user
+        connection.save()
+    logger.info("Connection %s (%s) saved: %s", connection.pk, connection.name, connection.status)
+    return SaveOutcome(connection=connection, verification=verification, saved=True)
+
+
+def connection_create(
+    *,
+    name: str,
+    store_domain: str,
+    auth_method: str,
+    access_token: str = "",
+    consumer_key: str = "",
+    consumer_secret: str = "",
+    access_token_secret: str = "",
+    admin_username: str = "",
+    admin_password: str = "",
+    totp_secret: str = "",
+    store_code: str = "all",
+    verify_tls: bool = True,
+    timeout_seconds: int = 30,
+    allow_plain_http: bool = False,
+    user: Any = None,
+    verify: bool = True,
+    save_unverified: bool = False,
+    verification: VerificationResult | None = None,
+    client_overrides: dict[str, Any] | None = None,
+) -> SaveOutcome:
+    """Validate, verify against the store, then save a new connection.
+
+    Raises django ValidationError (by field) for bad values. When verification fails the
+    connection is not saved unless `save_unverified` (it is then saved with status "failed");
+    `verify=False` saves it as "not verified" without calling the store.
+    """
+    connection = Connection(
+        name=name,
+        store_domain=store_domain,
+        auth_method=auth_method,
+        access_token=access_token,
+        consumer_key=consumer_key,
+        consumer_secret=consumer_secret,
+        access_token_secret=access_token_secret,
+        admin_username=admin_username,
+        admin_password=admin_password,
+        totp_secret=totp_secret,
+        store_code=store_code,
+        verify_tls=verify_tls,
+        timeout_seconds=timeout_seconds,
+        allow_plain_http=allow_plain_http,
+    )
+    return connection_save(
+        connection=connection,
+        user=user,
+        verify=verify,
+        save_unverified=save_unverified,
+        verification=verification,
+        client_overrides=client_overrides,
+    )
+
+
+def connection_update(
+    *,
+    connection: Connection,
+    changes: dict[str, Any],
+    user: Any = None,
+    verify: bool = True,
+    save_unverified: bool = False,
+    verification: VerificationResult | None = None,
+    client_overrides: dict[str, Any] | None = None,
+) -> SaveOutcome:
+    """Apply changes to a connection, verify, and save (same rules as connection_create).
+
+    A blank secret in `changes` keeps the saved one. A new admin password forgets the cached
+    admin token (a new store or user name never matches the cached token's key anyway).
+    """
+    unknown = set(changes) - _EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        if name in SECRET_FIELDS and not value:
+            continue
+        if name == "admin_password" and value != connection.admin_password:
+            _forget_admin_token(connection)
+        setattr(connection, name, value)
+    return connection_save(
+        connection=connection,
+        user=user,
+        verify=verify,
+        save_unverified=save_unverified,
+        verification=verification,
+        client_overrides=client_overrides,
+    )
+
+
+def connection_forget_secrets(*, connection: Connection, fields: list[str]) -> None:
+    """Remove optional credentials (OAuth set, 2FA secret) on purpose; blank inputs keep them."""
+    for name in fields:
+        if name not in SECRET_FIELDS:
+            raise ValueError(f"{name} is not a credential field")
+        setattr(connection, name, "")
+
+
+_EDITABLE_FIELDS = {
+    "name",
+    "store_domain",
+    "auth_method",
+    *SECRET_FIELDS,
+    "admin_username",
+    "store_code",
+    "verify_tls",
+    "timeout_seconds",
+    "allow_plain_http",
+}

@@ -1,0 +1,171 @@
+"""Rules a connection must follow before it is saved, shared by the admin form and the commands.
+
+Each rule names the field it belongs to and says in plain words what to change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models.functions import Lower
+
+from connections.models import OAUTH_FIELDS, AuthMethod, Connection
+from magento.errors import BlockedAddressError, TransportError
+from magento.netguard import check_target_host
+from magento.urls import InvalidStoreDomain, parse_store_domain, validate_store_code
+
+MIN_TIMEOUT_SECONDS = 1
+MAX_TIMEOUT_SECONDS = 120
+MAX_SECRET_LENGTH = 1024
+_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
+
+LABELS = {
+    "access_token": "Access Token",
+    "consumer_key": "Consumer Key",
+    "consumer_secret": "Consumer Secret",
+    "access_token_secret": "Access Token Secret",
+    "admin_password": "Admin Password",
+    "totp_secret": "2FA secret",
+}
+
+
+def normalise_totp_secret(value: str) -> str:
+    """Upper-case base32 without spaces or dashes (how authenticator apps show secrets varies)."""
+    return re.sub(r"[\s-]", "", value).upper()
+
+
+def _check_token_value(field: str, value: str, problems: dict[str, list[str]]) -> None:
+    label = LABELS[field]
+    if len(value) > MAX_SECRET_LENGTH:
+        problems.setdefault(field, []).append(
+            f"The {label} is too long ({len(value)} characters): copy only the value."
+        )
+    elif not _PRINTABLE.match(value):
+        problems.setdefault(field, []).append(
+            f"The {label} contains spaces or unusual characters: copy it again without them."
+        )
+
+
+def connection_problems(connection: Connection) -> dict[str, list[str]]:
+    """Every rule the connection breaks, by field name (empty when it can be saved).
+
+    The connection holds the effective values (a blank secret in a form already replaced by the
+    saved one). Network rules resolve the Store Domain's host name.
+    """
+    problems: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        problems.setdefault(field, []).append(message)
+
+    name = (connection.name or "").strip()
+    if not name:
+        add("name", "Enter a name for this connection, for example 'Main store'.")
+    elif len(name) > 100:
+        add("name", f"The name is too long ({len(name)} characters); use at most 100.")
+    else:
+        clash = Connection.objects.annotate(lower_name=Lower("name")).filter(
+            lower_name=name.lower()
+        )
+        if connection.pk:
+            clash = clash.exclude(pk=connection.pk)
+        if clash.exists():
+            add("name", f"A connection named '{name}' already exists; choose another name.")
+
+    address = None
+    try:
+        address = parse_store_domain(connection.store_domain or "")
+    except InvalidStoreDomain as error:
+        add("store_domain", str(error))
+    if address is not None and len(address.display) > 500:
+        add("store_domain", "The store address is too long; use at most 500 characters.")
+
+    if address is not None:
+        private = False
+        try:
+            check_target_host(address.host, address.port)
+        except BlockedAddressError as error:
+            private = True
+            if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
+                add("store_domain", f"{error} (setting ALLOW_PRIVATE_NETWORK_TARGETS)")
+        except TransportError:
+            pass  # a name that does not resolve is reported by the verification (DNS failure)
+        if address.scheme == "http" and not connection.allow_plain_http and not private:
+            add(
+                "allow_plain_http",
+                "The Store Domain starts with http://, so the credentials would travel "
+                "unencrypted. Use https://, or tick this box to accept the risk.",
+            )
+
+    if connection.auth_method not in AuthMethod.values:
+        add("auth_method", "Choose Integration Token or Session Authentication.")
+    elif connection.auth_method == AuthMethod.INTEGRATION_TOKEN:
+        if not connection.access_token:
+            add("access_token", "Enter the integration's Access Token.")
+        else:
+            _check_token_value("access_token", connection.access_token, problems)
+        given = [f for f in OAUTH_FIELDS if getattr(connection, f)]
+        if given and len(given) < len(OAUTH_FIELDS):
+            for field in OAUTH_FIELDS:
+                if not getattr(connection, field):
+                    add(
+                        field,
+                        "For OAuth 1.0a enter all four values of the integration (Consumer Key, "
+                        "Consumer Secret, Access Token, Access Token Secret), or none of them.",
+                    )
+        for field in given:
+            _check_token_value(field, getattr(connection, field), problems)
+    else:
+        username = connection.admin_username or ""
+        if not username.strip():
+            add("admin_username", "Enter the Magento admin user name.")
+        elif username != username.strip():
+            add("admin_username", "The Admin Username must not start or end with a space.")
+        elif len(username) > 255:
+            add("admin_username", "The Admin Username is too long; use at most 255 characters.")
+        if not connection.admin_password:
+            add("admin_password", "Enter the admin user's password.")
+        elif len(connection.admin_password) > MAX_SECRET_LENGTH:
+            add("admin_password", "The Admin Password is too long.")
+        if connection.totp_secret:
+            secret = normalise_totp_secret(connection.totp_secret)
+            try:
+                padded = secret + "=" * (-len(secret) % 8)
+                valid = len(base64.b32decode(padded, casefold=True)) >= 10
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                add(
+                    "totp_secret",
+                    "The 2FA secret must be the base32 key shown when Google Authenticator was "
+                    "set up (letters A-Z and digits 2-7, at least 16 characters).",
+                )
+
+    code = connection.store_code or ""
+    if not code:
+        add("store_code", "Enter a store code, or 'all' for every store view.")
+    elif len(code) > 32:
+        add("store_code", "The store code is too long; Magento store codes have at most 32.")
+    else:
+        try:
+            validate_store_code(code)
+        except InvalidStoreDomain as error:
+            add("store_code", str(error))
+
+    timeout = connection.timeout_seconds
+    if timeout is None or not (MIN_TIMEOUT_SECONDS <= timeout <= MAX_TIMEOUT_SECONDS):
+        add(
+            "timeout_seconds",
+            f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds.",
+        )
+    return problems
+
+
+def connection_validate(connection: Connection) -> None:
+    """Raise ValidationError (by field) if the connection breaks a rule."""
+    problems = connection_problems(connection)
+    if problems:
+        raise ValidationError(problems)

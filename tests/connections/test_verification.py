@@ -1,0 +1,532 @@
+"""Every diagnosis, from Magento's real answers (strict `responses` mocks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import responses
+
+from connections import diagnosis as dx
+from connections.models import Connection, ConnectionStatus
+from connections.services import connection_check, connection_create, connection_verify
+from tests.connections.conftest import (
+    ADMIN_TOKEN,
+    REST,
+    SECRETS,
+    add_probes,
+    add_store_configs,
+    assert_no_secret,
+    healthy_store,
+    oauth_fields,
+    session_fields,
+    store_configs,
+    token_fields,
+)
+from tests.shared_data import load_error, load_sample
+
+pytestmark = pytest.mark.django_db
+
+
+def check(**fields):
+    return connection_check(connection=Connection(**fields))
+
+
+def unauthorized(resource="Magento_Backend::store"):
+    status, body = load_error("unauthorized_consumer")
+    body["parameters"]["resources"] = resource
+    return status, body
+
+
+def test_healthy_store_is_verified_with_store_facts(store_mock):
+    healthy_store(store_mock)
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    assert result.ok
+    assert result.diagnosis.code == dx.VERIFIED
+    assert result.store.base_url == "https://shop.example.com/"
+    assert result.store.timezone == "Europe/Berlin"
+    assert result.store.currency == "EUR"
+    assert result.permissions == {
+        "store": "ok",
+        "customers": "ok",
+        "products": "ok",
+        "orders": "ok",
+        "shipments": "ok",
+    }
+    bearer = store_mock.calls[0].request.headers["Authorization"]
+    assert bearer == f"Bearer {SECRETS['access_token']}"
+    # Probes ask for one row only, so a big store answers quickly.
+    assert "searchCriteria%5BpageSize%5D=1" in store_mock.calls[1].request.url
+
+
+def test_store_configs_sample_shape_matches_schema():
+    import jsonschema
+
+    from tests.shared_data import load_schema_subset
+
+    schema = load_schema_subset()
+    definition = {
+        "$ref": "#/definitions/store-data-store-config-interface",
+        "definitions": schema["definitions"],
+    }
+    for config in store_configs("default", "de"):
+        jsonschema.Draft4Validator(definition).validate(config)
+
+
+def test_facts_come_from_the_chosen_store_view(store_mock):
+    configs = store_configs("default", "de")
+    configs[1]["base_currency_code"] = "CHF"
+    configs[1]["timezone"] = "Europe/Zurich"
+    add_store_configs(store_mock, body=configs)
+    add_probes(store_mock, store_code="de")
+    result = check(**token_fields(store_domain="https://shop.example.com", store_code="de"))
+    assert result.ok
+    assert (result.store.currency, result.store.timezone) == ("CHF", "Europe/Zurich")
+
+
+def test_unknown_store_code_is_named(store_mock):
+    add_store_configs(store_mock, codes=("default", "de"))
+    result = check(**token_fields(store_domain="https://shop.example.com", store_code="fr"))
+    assert result.diagnosis.code == dx.STORE_CODE_UNKNOWN
+    assert "'fr'" in result.diagnosis.explanation
+    assert "default, de" in result.diagnosis.detail
+    assert result.diagnosis.guide_url == "/connections/guide/#store-code"
+
+
+def test_unknown_store_code_found_by_route_404_when_store_configs_is_denied(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    store_mock.add(
+        responses.GET,
+        f"{REST}/fr/V1/customers/search",
+        json={"message": "Request does not match any route."},
+        status=404,
+    )
+    result = check(**token_fields(store_domain="https://shop.example.com", store_code="fr"))
+    assert result.diagnosis.code == dx.STORE_CODE_UNKNOWN
+
+
+def test_bearer_token_refused_everywhere_names_both_causes_and_offers_oauth(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            "/V1/customers/search": unauthorized("Magento_Customer::customer"),
+            "/V1/products": unauthorized("Magento_Catalog::products"),
+            "/V1/orders": unauthorized("Magento_Sales::actions_view"),
+            "/V1/shipments": unauthorized("Magento_Sales::shipment"),
+        },
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TOKEN_REJECTED
+    assert "standalone Bearer tokens" in diagnosis.explanation
+    assert "token is wrong" in diagnosis.explanation
+    anchors = [link.url for link in diagnosis.links]
+    assert anchors == [
+        "/connections/guide/integration-token/#bearer-setting",
+        "/connections/guide/integration-token/#oauth",
+        "/connections/guide/integration-token/#activate",
+    ]
+
+
+def test_oauth_credentials_sign_requests_instead_of_bearer(store_mock):
+    healthy_store(store_mock)
+    result = check(**oauth_fields(store_domain="https://shop.example.com"))
+    assert result.ok
+    header = store_mock.calls[0].request.headers["Authorization"]
+    assert header.startswith("OAuth ")
+    assert 'oauth_signature_method="HMAC-SHA256"' in header
+    assert SECRETS["consumer_secret"] not in header
+    assert SECRETS["access_token_secret"] not in header
+
+
+def test_oauth_refused_everywhere(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: unauthorized()
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+        },
+    )
+    diagnosis = check(**oauth_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.OAUTH_REJECTED
+
+
+def test_missing_resources_are_named(store_mock):
+    add_store_configs(store_mock)
+    add_probes(
+        store_mock,
+        answers={
+            "/V1/orders": unauthorized("Magento_Sales::actions_view"),
+            "/V1/shipments": unauthorized("Magento_Sales::shipment"),
+        },
+    )
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    diagnosis = result.diagnosis
+    assert diagnosis.code == dx.PERMISSIONS_MISSING
+    assert "Orders" in diagnosis.explanation and "Shipments" in diagnosis.explanation
+    assert "Customers" not in diagnosis.explanation
+    assert "Resource Access" in diagnosis.explanation
+    assert result.permissions["orders"] == "denied"
+    assert result.permissions["customers"] == "ok"
+    assert diagnosis.guide_url == "/connections/guide/integration-token/#resource-access"
+
+
+def test_missing_store_permission_alone_is_named(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(store_mock)
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.PERMISSIONS_MISSING
+    assert "Stores > Settings > All Stores" in diagnosis.explanation
+
+
+def add_admin_token(mock, *, status=200, body=None, path="/V1/integration/admin/token"):
+    mock.add(
+        responses.POST,
+        f"{REST}{path}",
+        json=load_sample("admin-token-response") if body is None else body,
+        status=status,
+    )
+
+
+def test_session_signs_in_then_verifies(store_mock):
+    add_admin_token(store_mock)
+    healthy_store(store_mock)
+    result = check(**session_fields(store_domain="https://shop.example.com"))
+    assert result.ok
+    sign_in = json.loads(store_mock.calls[0].request.body)
+    assert sign_in == {"username": "portal-bot", "password": SECRETS["admin_password"]}
+    assert store_mock.calls[1].request.headers["Authorization"] == f"Bearer {ADMIN_TOKEN}"
+
+
+def test_session_role_without_permissions(store_mock):
+    add_admin_token(store_mock)
+    add_store_configs(store_mock)
+    add_probes(
+        store_mock, answers={"/V1/customers/search": unauthorized("Magento_Customer::customer")}
+    )
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.PERMISSIONS_MISSING
+    assert "User Roles" in diagnosis.explanation
+    assert diagnosis.links[1].url == "/connections/guide/session/#api-permissions"
+
+
+def test_wrong_admin_password(store_mock):
+    status, body = load_error("signin_incorrect")
+    add_admin_token(store_mock, status=status, body=body)
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+    assert "Admin Password is wrong" in diagnosis.explanation
+    assert "locked" in diagnosis.explanation
+    assert diagnosis.guide_url == "/connections/guide/session/#admin-user"
+    # Only the single sign-in call: a refused sign-in is never repeated (lockout).
+    assert len(store_mock.calls) == 1
+
+
+def test_repeated_refusals_diagnose_a_locked_account(store_mock, make_connection):
+    status, body = load_error("signin_incorrect")
+    connection = make_connection(
+        **session_fields(), consecutive_signin_failures=dx.LOCKOUT_AFTER_FAILURES - 1
+    )
+    add_admin_token(store_mock, status=status, body=body)
+    result = connection_verify(connection=connection)
+    assert result.diagnosis.code == dx.ADMIN_LOCKED
+    assert "Locked Users" in result.diagnosis.explanation
+    connection.refresh_from_db()
+    assert connection.consecutive_signin_failures == dx.LOCKOUT_AFTER_FAILURES
+    assert connection.status == ConnectionStatus.FAILED
+
+
+def test_two_factor_required(store_mock):
+    status, body = load_error("tfa_provider_specific_endpoints")
+    add_admin_token(store_mock, status=status, body=body)
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_REQUIRED
+    assert diagnosis.guide_url == "/connections/guide/session/#two-factor"
+
+
+def test_two_factor_required_also_as_401(store_mock):
+    # Some versions of Magento_TwoFactorAuth answer 401 instead of 400 (samples/SOURCE.md).
+    _, body = load_error("tfa_provider_specific_endpoints")
+    add_admin_token(store_mock, status=401, body=body)
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_REQUIRED
+
+
+def test_two_factor_not_configured(store_mock):
+    add_admin_token(
+        store_mock,
+        status=400,
+        body={
+            "message": "You are required to configure personal Two-Factor Authorization in "
+            "order to login. Please check your email.",
+            "parameters": {"providers": ["google"], "active_providers": []},
+        },
+    )
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
+
+
+def test_totp_secret_signs_in_through_google_provider(store_mock):
+    add_admin_token(store_mock, path="/V1/tfa/provider/google/authenticate")
+    healthy_store(store_mock)
+    fields = session_fields(
+        store_domain="https://shop.example.com", totp_secret=SECRETS["totp_secret"]
+    )
+    assert check(**fields).ok
+    body = json.loads(store_mock.calls[0].request.body)
+    assert body["username"] == "portal-bot"
+    assert body["otp"].isdigit() and len(body["otp"]) == 6
+
+
+def test_wrong_two_factor_code(store_mock):
+    add_admin_token(
+        store_mock,
+        path="/V1/tfa/provider/google/authenticate",
+        status=401,
+        body={"message": "Invalid code."},
+    )
+    fields = session_fields(
+        store_domain="https://shop.example.com", totp_secret=SECRETS["totp_secret"]
+    )
+    assert check(**fields).diagnosis.code == dx.TWO_FACTOR_CODE_REJECTED
+
+
+def test_html_at_rest_is_not_magento(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body="<!doctype html><html><head><title>Welcome to nginx!</title></head></html>",
+        status=200,
+        content_type="text/html",
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.NOT_MAGENTO
+    assert "Welcome to nginx!" in diagnosis.detail
+
+
+def test_html_404_at_rest_is_not_magento(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body="<html><head><title>404 Not Found</title></head></html>",
+        status=404,
+        content_type="text/html",
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.NOT_MAGENTO
+    assert diagnosis.guide_url == "/connections/guide/#store-domain"
+
+
+def test_json_route_404_at_rest_is_not_magento(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        json={"message": "Request does not match any route."},
+        status=404,
+    )
+    assert check(**token_fields(store_domain="https://shop.example.com")).diagnosis.code == (
+        dx.NOT_MAGENTO
+    )
+
+
+def test_redirect_names_the_target(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        status=301,
+        headers={"Location": "https://www.example.com/rest/V1/store/storeConfigs?x=1"},
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.REDIRECTED
+    assert "https://www.example.com/rest/V1/store/storeConfigs" in diagnosis.explanation
+
+
+def test_maintenance_page(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body="<html><head><title>Error 503: Service Unavailable</title></head></html>",
+        status=503,
+        content_type="text/html",
+    )
+    assert check(**token_fields(store_domain="https://shop.example.com")).diagnosis.code == (
+        dx.MAINTENANCE
+    )
+
+
+def test_internal_error(store_mock):
+    status, body = load_error("internal_error")
+    add_store_configs(store_mock, status=status, body=body)
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.STORE_ERROR
+    assert "webapi-5a291a13d9760" in diagnosis.detail
+
+
+def test_too_many_requests(store_mock):
+    status, body = load_error("too_many_requests")
+    add_store_configs(store_mock, status=status, body=body)
+    assert check(**token_fields(store_domain="https://shop.example.com")).diagnosis.code == (
+        dx.RATE_LIMITED
+    )
+
+
+def test_firewall_403(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body="<html><title>Access denied</title></html>",
+        status=403,
+        content_type="text/html",
+    )
+    # A 403 HTML page comes from something in front of Magento, not from Magento itself.
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.ACCESS_BLOCKED
+    assert "firewall" in diagnosis.explanation
+
+
+def test_connection_refused(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.ConnectionError("connection refused"),
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.CONNECTION_FAILED
+    assert diagnosis.guide_url == "/connections/guide/#network"
+
+
+def test_name_that_stops_resolving_at_connect_time(store_mock):
+    from urllib3.exceptions import MaxRetryError, NameResolutionError
+
+    reason = NameResolutionError("shop.example.com", None, OSError("Name or service not known"))
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason=reason)),
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.DNS_FAILED
+
+
+def test_tls_error(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.SSLError("certificate verify failed"),
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TLS_ERROR
+    assert diagnosis.guide_url == "/connections/guide/#tls"
+
+
+def test_timeout(store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.ReadTimeout("read timed out"),
+    )
+    diagnosis = check(
+        **token_fields(store_domain="https://shop.example.com", timeout_seconds=7)
+    ).diagnosis
+    assert diagnosis.code == dx.TIMEOUT
+    assert "7 seconds" in diagnosis.explanation
+
+
+def test_name_that_does_not_resolve():
+    diagnosis = check(**token_fields(store_domain="https://nowhere.example.com")).diagnosis
+    assert diagnosis.code == dx.DNS_FAILED
+    assert "nowhere.example.com" in diagnosis.explanation
+
+
+def test_private_address_refused_before_any_request():
+    diagnosis = check(**token_fields(store_domain="https://rebind.example.com")).diagnosis
+    assert diagnosis.code == dx.PRIVATE_ADDRESS
+
+
+def test_plain_http_to_public_host_needs_opt_in(store_mock):
+    diagnosis = check(**token_fields(store_domain="http://plain.example.com")).diagnosis
+    assert diagnosis.code == dx.PLAIN_HTTP
+    store_mock.add(
+        responses.GET,
+        "http://plain.example.com/rest/V1/store/storeConfigs",
+        json=store_configs(base="http://plain.example.com"),
+    )
+    for path in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments"):
+        store_mock.add(responses.GET, f"http://plain.example.com/rest/all{path}", json={})
+    assert check(**token_fields(store_domain="http://plain.example.com", allow_plain_http=True)).ok
+
+
+def test_details_never_contain_secrets(store_mock):
+    # A misbehaving proxy echoing the Authorization header back in its error page.
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=f"<html><title>Bad header Bearer {SECRETS['access_token']}</title></html>",
+        status=502,
+        content_type="text/html",
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.STORE_ERROR
+    assert_no_secret(diagnosis.detail + diagnosis.explanation + diagnosis.as_text())
+
+
+def test_create_saves_verified_connection_with_facts(store_mock, editor):
+    healthy_store(store_mock)
+    outcome = connection_create(**token_fields(), user=editor)
+    assert outcome.saved
+    connection = Connection.objects.get()
+    assert connection.status == ConnectionStatus.VERIFIED
+    assert connection.store_domain == "https://shop.example.com"
+    assert connection.base_url == "https://shop.example.com/"
+    assert connection.last_verified_at is not None
+    assert connection.created_by == editor
+
+
+def test_create_refuses_to_save_a_failing_connection(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: unauthorized()
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+        },
+    )
+    outcome = connection_create(**token_fields())
+    assert not outcome.saved
+    assert outcome.verification.diagnosis.code == dx.TOKEN_REJECTED
+    assert not Connection.objects.exists()
+
+
+def test_save_anyway_keeps_a_failing_connection_marked(store_mock):
+    diagnosis_outcome = connection_create(
+        **token_fields(store_domain="nowhere.example.com"), save_unverified=True
+    )
+    assert diagnosis_outcome.saved
+    connection = Connection.objects.get()
+    assert connection.status == ConnectionStatus.FAILED
+    assert connection.last_error_code == dx.DNS_FAILED
+    assert connection.last_verified_at is None
+
+
+def test_verify_records_failure_then_success(store_mock, make_connection):
+    connection = make_connection()
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.SSLError("certificate verify failed"),
+    )
+    connection_verify(connection=connection)
+    connection.refresh_from_db()
+    assert (connection.status, connection.last_error_code) == ("failed", dx.TLS_ERROR)
+    store_mock.reset()
+    healthy_store(store_mock)
+    assert connection_verify(connection=connection).ok
+    connection.refresh_from_db()
+    assert (connection.status, connection.last_error_code) == ("verified", "")
