@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import pyotp
 from oauthlib import common as oauth_common
+from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
@@ -232,6 +233,14 @@ class OAuth1Auth(MagentoAuth):
         self._consumer_secret = _require_text("The consumer secret", consumer_secret)
         self._access_token = _require_text("The access token", access_token)
         self._access_token_secret = _require_text("The access token secret", access_token_secret)
+        # oauthlib's client only holds the secrets for its HMAC primitive; ordering is ours.
+        self._signer = oauth1.Client(
+            self._consumer_key,
+            client_secret=self._consumer_secret,
+            resource_owner_key=self._access_token,
+            resource_owner_secret=self._access_token_secret,
+            signature_method=oauth1.SIGNATURE_HMAC_SHA256,
+        )
 
     def headers_for(self, method: str, url: str, client: MagentoClient) -> dict[str, str]:
         """A freshly signed `Authorization: OAuth ...` header (new nonce every attempt)."""
@@ -244,9 +253,7 @@ class OAuth1Auth(MagentoAuth):
             ("oauth_version", "1.0"),
         ]
         base_string = oauth_base_string(method, url, oauth_params)
-        signed = oauth_signature.sign_hmac_sha256(
-            base_string, self._consumer_secret, self._access_token_secret
-        )
+        signed = oauth_signature.sign_hmac_sha256_with_client(base_string, self._signer)
         oauth_params.append(("oauth_signature", signed))
         header = ", ".join(
             f'{oauth_utils.escape(name)}="{oauth_utils.escape(value)}"'

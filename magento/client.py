@@ -126,7 +126,15 @@ class MagentoClient:
     def request_token(self, path: str, body: dict[str, Any]) -> Any:
         """POST a sign-in body (admin token, 2FA authenticate) once: never retried, never logged."""
         url = self._url(path, None, None)
-        return self._call("POST", url, path, body, auth=None, allow_retries=False)
+        try:
+            return self._call("POST", url, path, body, auth=None, allow_retries=False)
+        except UnknownOutcomeError as failure:
+            # A sign-in changes nothing in the store, so "unknown outcome" would only confuse.
+            raise TransportError(
+                f"The connection to {self.address.origin} failed during sign-in.",
+                method="POST",
+                path=path,
+            ) from failure
 
     def url_for(self, path: str, *, params=None, store_code=_CLIENT_STORE_CODE) -> str:
         """The full URL `request` would call (handy for logs and for tests)."""

@@ -1,0 +1,512 @@
+"""The three ways to sign in: bearer token, OAuth 1.0a as Magento checks it, admin session."""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+from urllib.parse import quote, unquote, urlsplit
+
+import pyotp
+import pytest
+import requests
+import responses
+
+from magento import (
+    AdminSessionAuth,
+    AuthenticationError,
+    InMemoryTokenCache,
+    IntegrationTokenAuth,
+    InvalidCredentialsError,
+    InvalidTwoFactorCodeError,
+    MagentoClient,
+    OAuth1Auth,
+    StoreUnavailableError,
+    TransportError,
+    TwoFactorRequiredError,
+    UnexpectedResponseError,
+)
+from magento.auth import natural_compare, oauth_base_string
+from tests.magento.schema_check import assert_matches_schema
+from tests.shared_data import load_error, load_sample
+
+STORE = "https://shop.example.com"
+CONFIGS_URL = f"{STORE}/rest/all/V1/store/storeConfigs"
+SEARCH_URL = f"{STORE}/rest/all/V1/customers/search"
+ADMIN_TOKEN_URL = f"{STORE}/rest/V1/integration/admin/token"
+GOOGLE_URL = f"{STORE}/rest/V1/tfa/provider/google/authenticate"
+
+CONSUMER_KEY = "ck0consumerkey0000000000000000ab"
+CONSUMER_SECRET = "cs0consumersecret00000000000000cd"
+ACCESS_TOKEN = "at0accesstoken000000000000000000ef"
+ACCESS_TOKEN_SECRET = "ats0tokensecret0000000000000000gh"
+ADMIN_PASSWORD = "Adm1n-Pa55word!"
+TOTP_SECRET = "TMEZR3RXKYGMXQTA3LZQSONAAUIASPOI"
+ADMIN_TOKEN = load_sample("admin-token-response")
+SECOND_TOKEN = "9zsecondtoken00000000000000000zz"
+
+
+@pytest.fixture
+def rs():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+class FakeClock:
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def make_client(auth, **options):
+    options.setdefault("sleep", lambda seconds: pytest.fail(f"unexpected sleep {seconds}"))
+    return MagentoClient(STORE, auth, **options)
+
+
+def calls_to(rs, url):
+    return [call for call in rs.calls if call.request.url.split("?")[0] == url]
+
+
+# -- bearer -------------------------------------------------------------------------------------
+
+
+def test_bearer_token_is_sent_as_authorization_header(rs):
+    rs.get(CONFIGS_URL, json=[{"code": "default"}])
+    client = make_client(IntegrationTokenAuth(ACCESS_TOKEN))
+    assert client.request("GET", "/V1/store/storeConfigs") == [{"code": "default"}]
+    assert rs.calls[0].request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+def test_bearer_401_is_not_retried(rs):
+    status, body = load_error("unauthorized_consumer")
+    rs.get(CONFIGS_URL, status=status, json=body)
+    client = make_client(IntegrationTokenAuth(ACCESS_TOKEN))
+    with pytest.raises(AuthenticationError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+    assert refused.value.resources == "Magento_Backend::store"
+
+
+@pytest.mark.parametrize("token", ["", "   ", "abc\r\nX-Evil: 1", None])
+def test_bearer_token_must_be_one_line_of_text(token):
+    with pytest.raises(ValueError, match="access token"):
+        IntegrationTokenAuth(token)
+
+
+# -- OAuth 1.0a, checked the way Magento checks it ------------------------------------------------
+
+
+def parse_oauth_header(header):
+    """Split the header the way Magento's OAuth request helper does (rawurldecode)."""
+    assert header.startswith("OAuth ")
+    params = {}
+    for item in header[len("OAuth ") :].split(","):
+        name, value = item.strip().split("=", 1)
+        params[unquote(name)] = unquote(value.strip('"'))
+    return params
+
+
+def php_natural_key(name):
+    # Enough of PHP's strnatcmp for these names: digit runs compare by value.
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def magento_base_string(method, url, header_params, order=php_natural_key):
+    """Recompute Magento's signature base string independently of the client's code."""
+    parts = urlsplit(url)
+    params = {k: v for k, v in header_params.items() if k != "oauth_signature"}
+    if parts.query:
+        for chunk in parts.query.split("&"):
+            name, value = chunk.split("=")
+            params[unquote(name)] = unquote(value)
+    encoded = {quote(k, safe="~"): quote(v, safe="~") for k, v in params.items()}
+    names = sorted(encoded, key=order)
+    normalized = "&".join(f"{name}={encoded[name]}" for name in names)
+    base_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return "&".join([method, quote(base_url, safe="~"), quote(normalized, safe="~")])
+
+
+def hmac_sha256(base_string):
+    key = f"{quote(CONSUMER_SECRET, safe='~')}&{quote(ACCESS_TOKEN_SECRET, safe='~')}"
+    digest = hmac.new(key.encode(), base_string.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def oauth_client(**options):
+    auth = OAuth1Auth(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET)
+    return make_client(auth, **options)
+
+
+def twelve_filter_search():
+    pairs = []
+    for group in range(12):
+        prefix = f"searchCriteria[filter_groups][{group}][filters][0]"
+        pairs += [
+            (f"{prefix}[field]", "email" if group % 2 else "firstname"),
+            (f"{prefix}[value]", f"Jane Doe+{group}%"),
+            (f"{prefix}[condition_type]", "neq"),
+        ]
+    pairs += [("searchCriteria[pageSize]", "100"), ("searchCriteria[currentPage]", "1")]
+    return pairs
+
+
+def test_signed_search_with_twelve_filters_matches_magentos_natural_order(rs):
+    rs.get(SEARCH_URL, json={"items": [], "total_count": 0})
+    client = oauth_client()
+    client.request("GET", "/V1/customers/search", params=twelve_filter_search())
+
+    sent = rs.calls[0].request
+    header = parse_oauth_header(sent.headers["Authorization"])
+    assert header["oauth_signature_method"] == "HMAC-SHA256"
+    assert header["oauth_consumer_key"] == CONSUMER_KEY
+    assert header["oauth_token"] == ACCESS_TOKEN
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", sent.url, header))
+
+    # A client ordering by bytes, as RFC 5849 says, would compute a signature Magento rejects.
+    byte_order = magento_base_string("GET", sent.url, header, order=lambda name: name)
+    assert hmac_sha256(byte_order) != header["oauth_signature"]
+    natural = magento_base_string("GET", sent.url, header)
+    group = "searchCriteria%255Bfilter_groups%255D%255B{}%255D"
+    assert natural.index(group.format(2)) < natural.index(group.format(10))
+    assert byte_order.index(group.format(10)) < byte_order.index(group.format(2))
+
+
+def test_signed_query_decodes_plus_as_plus_and_space_from_percent_20(rs):
+    rs.get(SEARCH_URL, json={"items": []})
+    client = oauth_client()
+    client.request("GET", "/V1/customers/search", params=[("q", "a+b c")])
+    sent = rs.calls[0].request
+    assert sent.url.endswith("?q=a%2Bb%20c")
+    header = parse_oauth_header(sent.headers["Authorization"])
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", sent.url, header))
+
+
+def test_signed_post_with_json_body_and_store_code(rs):
+    url = f"{STORE}/rest/default/V1/customers"
+    rs.post(url, json={"id": 7})
+    client = oauth_client(store_code="default")
+    client.request("POST", "/V1/customers", json={"customer": {"email": "j@example.com"}})
+    sent = rs.calls[0].request
+    header = parse_oauth_header(sent.headers["Authorization"])
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("POST", url, header))
+
+
+def test_each_attempt_is_signed_with_a_fresh_nonce(rs):
+    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    rs.get(CONFIGS_URL, json=[])
+    client = oauth_client(sleep=lambda seconds: None)
+    client.request("GET", "/V1/store/storeConfigs")
+    first, second = (parse_oauth_header(c.request.headers["Authorization"]) for c in rs.calls)
+    assert first["oauth_nonce"] != second["oauth_nonce"]
+    for call, header in zip(rs.calls, (first, second), strict=True):
+        expected = hmac_sha256(magento_base_string("GET", call.request.url, header))
+        assert header["oauth_signature"] == expected
+
+
+def test_oauth_401_is_not_retried(rs):
+    rs.get(
+        CONFIGS_URL, status=401, json={"message": "The signature is invalid. Verify and try again."}
+    )
+    with pytest.raises(AuthenticationError, match="signature is invalid"):
+        oauth_client().request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+
+
+def test_base_string_puts_ten_after_two():
+    url = f"{SEARCH_URL}?f%5B10%5D=x&f%5B2%5D=y&f%5B1%5D=z"
+    base = oauth_base_string("GET", url, [("oauth_nonce", "n")])
+    assert base.index("f%255B1%255D") < base.index("f%255B2%255D") < base.index("f%255B10%255D")
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ("img12.png", "img10.png", 1),
+        ("img2.png", "img10.png", -1),
+        ("abc", "abc", 0),
+        ("abc", "abcd", -1),
+        ("", "a", -1),
+        ("b", "a", 1),
+        ("x2-g8", "x2-y7", -1),
+        ("1.010", "1.02", -1),
+        ("a1", "a01", 1),
+        ("f%5B2%5D%5Bx%5D", "f%5B10%5D%5Bx%5D", -1),
+        ("oauth_nonce", "oauth_consumer_key", 1),
+    ],
+)
+def test_natural_compare_matches_php_strnatcmp(left, right, expected):
+    assert natural_compare(left, right) == expected
+    assert natural_compare(right, left) == -expected
+
+
+# -- admin session --------------------------------------------------------------------------------
+
+
+def admin_auth(**options):
+    options.setdefault("clock", FakeClock())
+    return AdminSessionAuth("shop-admin", ADMIN_PASSWORD, **options)
+
+
+def test_admin_token_is_fetched_once_and_reused(rs):
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    client = make_client(admin_auth())
+    client.request("GET", "/V1/store/storeConfigs")
+    client.request("GET", "/V1/store/storeConfigs")
+
+    token_calls = calls_to(rs, ADMIN_TOKEN_URL)
+    assert len(token_calls) == 1
+    body = json.loads(token_calls[0].request.body)
+    assert body == {"username": "shop-admin", "password": ADMIN_PASSWORD}
+    assert_matches_schema(body, ("/V1/integration/admin/token", "post"))
+    assert token_calls[0].request.headers["Content-Type"] == "application/json"
+    assert "Authorization" not in token_calls[0].request.headers
+    for call in calls_to(rs, CONFIGS_URL):
+        assert call.request.headers["Authorization"] == f"Bearer {ADMIN_TOKEN}"
+
+
+def test_admin_token_is_renewed_before_its_lifetime_ends(rs):
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    clock = FakeClock()
+    client = make_client(admin_auth(clock=clock))
+    start = clock.now
+    client.request("GET", "/V1/store/storeConfigs")
+    clock.now = start + 4 * 3600 - 301  # still inside 4 hours minus the 5-minute margin
+    client.request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
+    clock.now = start + 4 * 3600 - 300
+    client.request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
+    used = [c.request.headers["Authorization"] for c in calls_to(rs, CONFIGS_URL)]
+    assert used == [f"Bearer {ADMIN_TOKEN}"] * 2 + [f"Bearer {SECOND_TOKEN}"]
+
+
+def test_shorter_store_token_lifetime_is_respected(rs):
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    clock = FakeClock()
+    client = make_client(admin_auth(clock=clock, token_lifetime_seconds=600))
+    client.request("GET", "/V1/store/storeConfigs")
+    clock.now += 540  # 600 s minus a 60 s (10 %) margin
+    client.request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
+
+
+def test_401_renews_the_admin_token_once_and_repeats_the_call_once(rs):
+    status, body = load_error("unauthorized_consumer")
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    rs.post(f"{STORE}/rest/all/V1/order/5/ship", status=status, json=body)
+    rs.post(f"{STORE}/rest/all/V1/order/5/ship", json=12)
+    client = make_client(admin_auth())
+    assert client.request("POST", "/V1/order/5/ship", json={"notify": True}) == 12
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
+    ship_calls = calls_to(rs, f"{STORE}/rest/all/V1/order/5/ship")
+    assert [c.request.headers["Authorization"] for c in ship_calls] == [
+        f"Bearer {ADMIN_TOKEN}",
+        f"Bearer {SECOND_TOKEN}",
+    ]
+    assert [c.request.body for c in ship_calls] == [b'{"notify": true}'] * 2
+
+
+def test_a_second_401_is_final_never_a_loop(rs):
+    status, body = load_error("unauthorized_consumer")
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    rs.get(CONFIGS_URL, status=status, json=body)
+    client = make_client(admin_auth())
+    with pytest.raises(AuthenticationError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    assert type(refused.value) is AuthenticationError
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
+    assert len(calls_to(rs, CONFIGS_URL)) == 2
+
+
+def test_token_renewed_by_another_worker_is_used_without_signing_in(rs):
+    status, body = load_error("unauthorized_consumer")
+    cache = InMemoryTokenCache(clock=FakeClock())
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, status=status, json=body)
+    rs.get(CONFIGS_URL, json=[])
+    auth = admin_auth(token_cache=cache)
+    client = make_client(auth)
+    original_get = cache.get
+
+    def get_after_other_worker(key):
+        token = original_get(key)
+        if token == ADMIN_TOKEN and len(calls_to(rs, CONFIGS_URL)) == 1:
+            cache.set(key, SECOND_TOKEN, FakeClock()() + 3600)
+            return SECOND_TOKEN
+        return token
+
+    cache.get = get_after_other_worker
+    client.request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
+    assert calls_to(rs, CONFIGS_URL)[1].request.headers["Authorization"] == f"Bearer {SECOND_TOKEN}"
+
+
+def test_shared_token_cache_signs_in_once_for_two_clients(rs):
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    cache = InMemoryTokenCache(clock=FakeClock())
+    first = make_client(admin_auth(token_cache=cache))
+    second = make_client(admin_auth(token_cache=cache))
+    first.request("GET", "/V1/store/storeConfigs")
+    second.request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
+    (key,) = cache._tokens
+    assert ADMIN_PASSWORD not in key
+    assert "shop-admin" not in key
+
+
+def test_wrong_password_or_lockout_is_explained_and_never_retried(rs):
+    status, body = load_error("signin_incorrect")
+    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    client = make_client(admin_auth())
+    with pytest.raises(InvalidCredentialsError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    message = str(refused.value)
+    assert "wrong" in message
+    assert "locked" in message
+    assert "30 minutes" in message
+    assert "6 failed" in message
+    # The same client does not knock again: a second attempt would count toward the lockout.
+    with pytest.raises(InvalidCredentialsError):
+        client.request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+
+
+def test_any_401_from_the_token_call_counts_as_invalid_credentials(rs):
+    rs.post(ADMIN_TOKEN_URL, status=401, json={"message": "You did not sign in correctly."})
+    with pytest.raises(InvalidCredentialsError, match="30 minutes"):
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+
+
+def test_token_call_is_not_retried_on_503(rs):
+    rs.post(ADMIN_TOKEN_URL, status=503, json={"message": "Service Unavailable"})
+    with pytest.raises(StoreUnavailableError):
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+
+
+def test_token_call_is_not_retried_on_connection_failure(rs):
+    rs.post(ADMIN_TOKEN_URL, body=requests.exceptions.ConnectionError("reset by peer"))
+    with pytest.raises(TransportError):
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+
+
+def test_token_answer_that_is_not_a_string_is_refused(rs):
+    rs.post(ADMIN_TOKEN_URL, json={"token": "abc"})
+    with pytest.raises(UnexpectedResponseError, match="admin token"):
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_two_factor_required_points_to_integrations(rs, status):
+    _, body = load_error("tfa_provider_specific_endpoints")
+    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    client = make_client(admin_auth())
+    with pytest.raises(TwoFactorRequiredError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    assert "integration" in str(refused.value)
+    with pytest.raises(TwoFactorRequiredError):
+        client.request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Please ask an administrator with sufficient access to configure 2FA first",
+        "You are required to configure personal Two-Factor Authorization in order to login. "
+        "Please check your email.",
+    ],
+)
+def test_two_factor_setup_answers(rs, message):
+    rs.post(ADMIN_TOKEN_URL, status=400, json={"message": message})
+    with pytest.raises(TwoFactorRequiredError):
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+
+
+def test_totp_secret_signs_in_through_google_authenticate(rs):
+    clock = FakeClock()
+    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    client = make_client(admin_auth(totp_secret=TOTP_SECRET, clock=clock))
+    client.request("GET", "/V1/store/storeConfigs")
+    body = json.loads(calls_to(rs, GOOGLE_URL)[0].request.body)
+    assert body == {
+        "username": "shop-admin",
+        "password": ADMIN_PASSWORD,
+        "otp": pyotp.TOTP(TOTP_SECRET).at(clock.now),
+    }
+    assert_matches_schema(body, ("/V1/tfa/provider/google/authenticate", "post"))
+    assert calls_to(rs, CONFIGS_URL)[0].request.headers["Authorization"] == f"Bearer {ADMIN_TOKEN}"
+
+
+def test_totp_secret_with_spaces_and_lower_case_is_accepted(rs):
+    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    spaced = " ".join(TOTP_SECRET[i : i + 4] for i in range(0, len(TOTP_SECRET), 4)).lower()
+    clock = FakeClock()
+    make_client(admin_auth(totp_secret=spaced, clock=clock)).request(
+        "GET", "/V1/store/storeConfigs"
+    )
+    otp = json.loads(calls_to(rs, GOOGLE_URL)[0].request.body)["otp"]
+    assert otp == pyotp.TOTP(TOTP_SECRET).at(clock.now)
+
+
+def test_invalid_code_is_a_clear_error(rs):
+    rs.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
+    with pytest.raises(InvalidTwoFactorCodeError) as refused:
+        make_client(admin_auth(totp_secret=TOTP_SECRET)).request("GET", "/V1/store/storeConfigs")
+    assert "clock" in str(refused.value)
+    assert isinstance(refused.value, InvalidCredentialsError)
+    assert len(rs.calls) == 1
+
+
+def test_invalid_totp_secret_is_refused_up_front():
+    with pytest.raises(ValueError, match="TOTP"):
+        AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret="not base32 !!")
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("", ADMIN_PASSWORD), ("shop-admin", ""), ("a\nb", "x")]
+)
+def test_admin_credentials_are_required(username, password):
+    with pytest.raises(ValueError):
+        AdminSessionAuth(username, password)
+
+
+# -- no credential anywhere ------------------------------------------------------------------------
+
+
+def test_no_credential_in_repr_str_or_logs(rs, caplog):
+    caplog.set_level(logging.DEBUG)
+    status, body = load_error("unauthorized_consumer")
+    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    rs.post(GOOGLE_URL, json=SECOND_TOKEN)
+    rs.get(CONFIGS_URL, status=status, json=body)
+    auths = [
+        admin_auth(totp_secret=TOTP_SECRET),
+        IntegrationTokenAuth(ACCESS_TOKEN),
+        OAuth1Auth(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET),
+    ]
+    client = make_client(auths[0])
+    with pytest.raises(AuthenticationError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    secrets = [ADMIN_PASSWORD, TOTP_SECRET, ADMIN_TOKEN, SECOND_TOKEN, CONSUMER_SECRET]
+    secrets += [ACCESS_TOKEN, ACCESS_TOKEN_SECRET]
+    texts = [repr(a) for a in auths] + [repr(client), str(client.address)]
+    texts += [str(refused.value), repr(refused.value), repr(refused.value.args), caplog.text]
+    assert "GET /rest/all/V1/store/storeConfigs -> 401" in caplog.text
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
