@@ -97,7 +97,7 @@ def render_value(value: object) -> str:
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
-    raise TypeError(f"unsupported search value type {type(value).__name__}")
+    raise ValueError(f"unsupported search value type {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Filter:
             )
         if self.condition_type in LIST_CONDITIONS:
             if not isinstance(self.value, (list, tuple)):
-                raise TypeError(
+                raise ValueError(
                     f"condition {self.condition_type!r} takes a list or tuple of values, "
                     f"got {type(self.value).__name__}"
                 )
@@ -137,7 +137,7 @@ class Filter:
                     # Magento splits the value on commas; a comma inside one value cannot be sent.
                     raise ValueError(f"{self.condition_type!r} value {item!r} contains a comma")
         elif isinstance(self.value, (list, tuple, set, dict)):
-            raise TypeError(f"condition {self.condition_type!r} takes a single value, not a list")
+            raise ValueError(f"condition {self.condition_type!r} takes a single value, not a list")
         else:
             render_value(self.value)
 
@@ -168,7 +168,7 @@ class SortOrder:
 
 def _check_page_size(page_size: object) -> None:
     if isinstance(page_size, bool) or not isinstance(page_size, int):
-        raise TypeError(f"page size must be an int, got {page_size!r}")
+        raise ValueError(f"page size must be an int, got {page_size!r}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(
             f"page size must be between 1 and {MAX_PAGE_SIZE} "
@@ -178,7 +178,7 @@ def _check_page_size(page_size: object) -> None:
 
 def _check_current_page(current_page: object) -> None:
     if isinstance(current_page, bool) or not isinstance(current_page, int):
-        raise TypeError(f"current page must be an int, got {current_page!r}")
+        raise ValueError(f"current page must be an int, got {current_page!r}")
     if current_page < 1:
         raise ValueError(f"current page must be 1 or more, got {current_page}")
 
@@ -188,7 +188,7 @@ def _as_filter(spec: Filter | Sequence[Any]) -> Filter:
         return spec
     if isinstance(spec, (tuple, list)) and len(spec) in (2, 3):
         return Filter(*spec)
-    raise TypeError(f"expected a Filter or a (field, condition_type[, value]) tuple, got {spec!r}")
+    raise ValueError(f"expected a Filter or a (field, condition_type[, value]) tuple, got {spec!r}")
 
 
 @dataclass(frozen=True)

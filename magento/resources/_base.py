@@ -32,11 +32,11 @@ class RequestClient(Protocol):
 def positive_id(value: object, what: str) -> int:
     """An entity id as a positive int; digit strings (from forms) are accepted."""
     if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer id, got {value!r}")
+        raise ValueError(f"{what} must be an integer id, got {value!r}")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
-        raise TypeError(f"{what} must be an integer id, got {value!r}")
+        raise ValueError(f"{what} must be an integer id, got {value!r}")
     if value <= 0:
         raise ValueError(f"{what} must be a positive id, got {value}")
     return value
@@ -45,7 +45,7 @@ def positive_id(value: object, what: str) -> int:
 def checked_email(email: object) -> str:
     """A plausible e-mail address, stripped; Magento does the full validation."""
     if not isinstance(email, str):
-        raise TypeError(f"e-mail address must be a string, got {type(email).__name__}")
+        raise ValueError(f"e-mail address must be a string, got {type(email).__name__}")
     email = email.strip()
     if not email:
         raise ValueError("e-mail address is empty")
@@ -57,7 +57,7 @@ def checked_email(email: object) -> str:
 def checked_mapping(value: object, what: str) -> dict[str, Any]:
     """A shallow copy of a caller-given dict, so our changes never leak back to the caller."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{what} must be a dict, got {type(value).__name__}")
+        raise ValueError(f"{what} must be a dict, got {type(value).__name__}")
     return dict(value)
 
 
@@ -101,7 +101,7 @@ class Resource:
         """One page of results for `criteria` (all matches if it sets no page size)."""
         criteria = criteria if criteria is not None else SearchCriteria()
         if not isinstance(criteria, SearchCriteria):
-            raise TypeError(f"criteria must be a SearchCriteria, got {type(criteria).__name__}")
+            raise ValueError(f"criteria must be a SearchCriteria, got {type(criteria).__name__}")
         body = self.client.request("GET", self.search_path, params=criteria.to_query())
         try:
             return SearchResult.from_response(body)

@@ -143,7 +143,7 @@ class Customers(Resource):
         if "email" in changes:
             changes["email"] = checked_email(changes["email"])
         if "addresses" in changes and not isinstance(changes["addresses"], list):
-            raise TypeError("'addresses' must be a list (it replaces the customer's addresses)")
+            raise ValueError("'addresses' must be a list (it replaces the customer's addresses)")
         merged = merge_customer(self.get(customer_id), changes)
         merged["id"] = customer_id
         path = f"/V1/customers/{customer_id}"

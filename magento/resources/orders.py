@@ -32,7 +32,7 @@ class Orders(Resource):
         views have used the same number.
         """
         if isinstance(increment_id, int) and not isinstance(increment_id, bool):
-            raise TypeError("order numbers are strings (leading zeros matter), e.g. '000000042'")
+            raise ValueError("order numbers are strings (leading zeros matter), e.g. '000000042'")
         if not isinstance(increment_id, str) or not increment_id.strip():
             raise ValueError(f"order number must be a non-empty string, got {increment_id!r}")
         increment_id = increment_id.strip()

@@ -14,7 +14,7 @@ from ._base import CLIENT_DEFAULT, Resource, checked_mapping, expect_object, sto
 def checked_sku(sku: object) -> str:
     """A SKU as given (Magento keeps spaces inside SKUs), refusing empty ones."""
     if not isinstance(sku, str):
-        raise TypeError(f"SKU must be a string, got {type(sku).__name__}")
+        raise ValueError(f"SKU must be a string, got {type(sku).__name__}")
     if not sku.strip():
         raise ValueError("SKU is empty")
     return sku

@@ -21,10 +21,10 @@ def _shipment_item(item: object) -> dict[str, Any]:
     elif isinstance(item, (tuple, list)) and len(item) == 2:
         order_item_id, qty = item
     else:
-        raise TypeError(f"a shipment item is {{'order_item_id': ..., 'qty': ...}}, got {item!r}")
+        raise ValueError(f"a shipment item is {{'order_item_id': ..., 'qty': ...}}, got {item!r}")
     order_item_id = positive_id(order_item_id, "order item id")
     if isinstance(qty, bool) or not isinstance(qty, (int, float, Decimal)):
-        raise TypeError(f"quantity to ship must be a number, got {qty!r}")
+        raise ValueError(f"quantity to ship must be a number, got {qty!r}")
     if not qty > 0:
         raise ValueError(f"quantity to ship must be more than 0, got {qty}")
     return {"order_item_id": order_item_id, "qty": float(qty) if isinstance(qty, Decimal) else qty}
@@ -32,7 +32,9 @@ def _shipment_item(item: object) -> dict[str, Any]:
 
 def _track(track: object) -> dict[str, str]:
     if not isinstance(track, Mapping):
-        raise TypeError(f"a tracking entry is a dict with {', '.join(TRACK_FIELDS)}, got {track!r}")
+        raise ValueError(
+            f"a tracking entry is a dict with {', '.join(TRACK_FIELDS)}, got {track!r}"
+        )
     extra = set(track) - set(TRACK_FIELDS)
     if extra:
         raise ValueError(
@@ -76,12 +78,12 @@ class Shipments(Resource):
         body: dict[str, Any] = {}
         if items is not None:
             if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Sequence):
-                raise TypeError("items must be a list of shipment items (or None for all)")
+                raise ValueError("items must be a list of shipment items (or None for all)")
             if not items:
                 raise ValueError("items is empty: give the items to ship, or None to ship all")
             body["items"] = [_shipment_item(item) for item in items]
         if not isinstance(notify, bool):
-            raise TypeError("notify must be True or False")
+            raise ValueError("notify must be True or False")
         body["notify"] = notify
         if comment is not None:
             if not isinstance(comment, str) or not comment.strip():
@@ -93,7 +95,7 @@ class Shipments(Resource):
             }
         if tracks is not None:
             if isinstance(tracks, (str, bytes, Mapping)) or not isinstance(tracks, Sequence):
-                raise TypeError("tracks must be a list of tracking entries")
+                raise ValueError("tracks must be a list of tracking entries")
             if tracks:
                 body["tracks"] = [_track(track) for track in tracks]
         path = f"/V1/order/{order_id}/ship"

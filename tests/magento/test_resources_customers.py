@@ -73,7 +73,7 @@ def test_get_unknown_customer_raises_not_found_with_magentos_message(client, moc
 
 @pytest.mark.parametrize(
     ("bad_id", "error"),
-    [(0, ValueError), (-1, ValueError), (None, TypeError), (True, TypeError), ("x", TypeError)],
+    [(0, ValueError), (-1, ValueError), (None, ValueError), (True, ValueError), ("x", ValueError)],
 )
 def test_get_refuses_bad_ids_before_calling_the_store(client, mock, bad_id, error):
     with pytest.raises(error, match="customer id"):
@@ -239,7 +239,7 @@ def test_create_duplicate_email_raises_validation_error(client, mock):
     ],
 )
 def test_create_refuses_incomplete_customers(client, mock, customer, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(ValueError, match=message):
         client.customers.create(customer)
 
 
@@ -341,7 +341,7 @@ def test_update_rejected_by_the_store_raises_validation_error(client, mock):
     ],
 )
 def test_update_refuses_bad_changes_before_calling_the_store(client, mock, changes, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(ValueError, match=message):
         client.customers.update(2, changes)
 
 
