@@ -4,7 +4,9 @@ Plain Python (standard library HTTP server): `SandboxStore` holds the data, `San
 serves it over HTTP on 127.0.0.1 with Magento's routes, errors, authentication and paging.
 """
 
+from .activity import ActivitySimulator
 from .auth import Credentials
+from .clock import FakeClock
 from .faults import KINDS as FAULT_KINDS
 from .faults import Fault, FaultPlan
 from .server import SandboxServer
@@ -13,7 +15,9 @@ from .store import DEFAULT_GRANTS, SandboxStore
 __all__ = [
     "DEFAULT_GRANTS",
     "FAULT_KINDS",
+    "ActivitySimulator",
     "Credentials",
+    "FakeClock",
     "Fault",
     "FaultPlan",
     "SandboxServer",

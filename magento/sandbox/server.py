@@ -157,7 +157,10 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         """Serve in a daemon thread; returns self."""
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"magento-sandbox-{self.port}", daemon=True
+            target=self._httpd.serve_forever,
+            args=(0.05,),
+            name=f"magento-sandbox-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -220,7 +223,7 @@ class SandboxServer:
                 raise err.not_authorized(list(route.resources))
             data = self._body(method, headers, body)
             result = getattr(self, "_do_" + route.action)(params=params, query=query, data=data)
-            return _json(200, result)
+            return _json(200, result) if not isinstance(result, bytes) else _raw_json(result)
         except MagentoErrorResponse as error:
             return _json(error.status, error.body(), error.headers)
         except Exception:
@@ -332,7 +335,7 @@ class SandboxServer:
         return read_criteria(parsed[key], input_limits=self.store.input_limits_enabled)
 
     def _do_customer_search(self, *, query, **_):
-        return self.store.search("customers", self._criteria(query))
+        return self.store.search_json("customers", self._criteria(query))
 
     def _do_customer_get(self, *, params, **_):
         return self.store.customer_get(read_int(params["customerId"]))
@@ -353,7 +356,7 @@ class SandboxServer:
         return self.store.customer_replace(customer_id, values["customer"])
 
     def _do_product_search(self, *, query, **_):
-        return self.store.search("products", self._criteria(query))
+        return self.store.search_json("products", self._criteria(query))
 
     def _do_product_get(self, *, params, **_):
         return self.store.product_get(params["sku"])
@@ -371,7 +374,7 @@ class SandboxServer:
         return self.store.product_save(values["product"], sku=params["sku"])
 
     def _do_order_search(self, *, query, **_):
-        return self.store.search("orders", self._criteria(query))
+        return self.store.search_json("orders", self._criteria(query))
 
     def _do_order_get(self, *, params, **_):
         return self.store.order_get(read_int(params["id"]))
@@ -539,6 +542,10 @@ def store_config(base_url: str) -> dict:
 def _json(status: int, body: Any, headers: dict | None = None):
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
     return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, payload
+
+
+def _raw_json(payload: bytes):
+    return 200, {"Content-Type": "application/json; charset=utf-8"}, payload
 
 
 def _html(status: int, page: str):

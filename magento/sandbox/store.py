@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import json
 import random
 import re
 import threading
@@ -67,6 +68,7 @@ _ADDRESS_REQUIRED = (
     "telephone",
     "postcode",
 )
+ORDER_CACHE_SIZE = 20_000
 SHIPPABLE_STATES = ("new", "processing")
 
 
@@ -150,6 +152,7 @@ class SandboxStore:
         self._customer_fields = scalar_fields(CUSTOMER)
         self._product_fields = scalar_fields(PRODUCT)
         self._order_fields = scalar_fields(ORDER)
+        self._order_cache: dict[int, str] = {}
 
     # ----------------------------------------------------------------- time
 
@@ -572,6 +575,7 @@ class SandboxStore:
             if "state" in changes and "status" not in changes:
                 record["status"] = _default_status(changes["state"])
             record["updated_at"] = self.now()
+            self._order_cache.pop(order_id, None)
             self.orders.touch(order_id, old, record["updated_at"])
             return self._render_order(record)
 
@@ -581,6 +585,44 @@ class SandboxStore:
         return _ORDER_DERIVED.get(name, lambda r: _ORDER_CONSTANTS.get(name))(record)
 
     def _render_order(self, record: dict) -> dict:
+        body, items, tail = self._order_parts(record)
+        body["items"] = items
+        body.update(tail)
+        tail["extension_attributes"]["shipping_assignments"][0]["items"] = [
+            dict(item) for item in items
+        ]
+        return body
+
+    def _order_json(self, record: dict) -> str:
+        """The order body as JSON text, cached: items are encoded once and used twice."""
+        order_id = record["entity_id"]
+        cached = self._order_cache.get(order_id)
+        if cached is not None:
+            return cached
+        body, items, tail = self._order_parts(record)
+        items_json = json.dumps(items)
+        assignment = tail["extension_attributes"]["shipping_assignments"][0]
+        text = (
+            json.dumps(body)[:-1]
+            + ', "items": '
+            + items_json
+            + ', "billing_address": '
+            + json.dumps(tail["billing_address"])
+            + ', "payment": '
+            + json.dumps(tail["payment"])
+            + ', "status_histories": [], "extension_attributes": {"shipping_assignments": '
+            + '[{"shipping": '
+            + json.dumps(assignment["shipping"])
+            + ', "items": '
+            + items_json
+            + "}]}}"
+        )
+        if len(self._order_cache) >= ORDER_CACHE_SIZE:
+            self._order_cache.pop(next(iter(self._order_cache)))
+        self._order_cache[order_id] = text
+        return text
+
+    def _order_parts(self, record: dict) -> tuple[dict, list, dict]:
         order_id = record["entity_id"]
         grand_total = record["grand_total"]
         shipping = record["shipping_amount"]
@@ -650,10 +692,9 @@ class SandboxStore:
             }
         )
         items = [self._render_item(record, item) for item in record["items"]]
-        body["items"] = items
-        billing = _order_address(record, "billing", order_id * 2)
-        body["billing_address"] = billing
-        body["payment"] = {
+        tail: dict[str, Any] = {}
+        tail["billing_address"] = _order_address(record, "billing", order_id * 2)
+        tail["payment"] = {
             "account_status": None,
             "additional_information": ["Check / Money order"],
             "amount_ordered": _num(grand_total),
@@ -665,8 +706,8 @@ class SandboxStore:
             "parent_id": order_id,
             "shipping_amount": _num(shipping),
         }
-        body["status_histories"] = []
-        body["extension_attributes"] = {
+        tail["status_histories"] = []
+        tail["extension_attributes"] = {
             "shipping_assignments": [
                 {
                     "shipping": {
@@ -684,17 +725,17 @@ class SandboxStore:
                             "shipping_tax_amount": 0,
                         },
                     },
-                    "items": copy.deepcopy(items),
                 }
             ],
         }
-        return body
+        return body, items, tail
 
     def _render_item(self, record: dict, item: dict) -> dict:
         price = _num(item["price"])
         row_total = _num(item["price"] * item["qty_ordered"])
         return {
             "amount_refunded": 0,
+            "applied_rule_ids": "1",
             "base_amount_refunded": 0,
             "base_discount_amount": 0,
             "base_discount_invoiced": 0,
@@ -871,6 +912,7 @@ class SandboxStore:
             else:
                 record["state"] = record["status"] = "processing"
             record["updated_at"] = now
+            self._order_cache.pop(order_id, None)
             self.orders.touch(order_id, old, now)
             return shipment_id
 
@@ -892,20 +934,43 @@ class SandboxStore:
         """GET list endpoints: filter, sort and page one entity kind ("customers", "products",
         "orders") and return Magento's search result envelope."""
         with self.lock:
-            table, id_field, value_of, known, render = self._kind(kind)
-            try:
-                rows, ordered_by, remaining = self._candidates(table, id_field, criteria)
-                predicate = make_predicate(remaining, value_of, known)
-                for name, _ascending in criteria.sort_orders:
-                    if not known(name):
-                        raise UnknownField(name)
-            except UnknownField:
-                raise internal_error() from None
-            if predicate is not None:
-                rows = [row_id for row_id in rows if predicate(table.rows[row_id])]
-            rows = self._sorted(rows, ordered_by, criteria, table, value_of, id_field)
-            page = page_of(rows, criteria)
-            return envelope((render(table.rows[row_id]) for row_id in page), criteria, len(rows))
+            table, render = self._kind(kind)[0], self._kind(kind)[4]
+            page, total = self._search_page(kind, criteria)
+            return envelope((render(table.rows[row_id]) for row_id in page), criteria, total)
+
+    def search_json(self, kind: str, criteria: Criteria) -> bytes:
+        """The same answer as search(), already encoded (orders come from the JSON cache)."""
+        with self.lock:
+            table = self._kind(kind)[0]
+            page, total = self._search_page(kind, criteria)
+            if kind == "orders":
+                fragments = [self._order_json(table.rows[row_id]) for row_id in page]
+            else:
+                fragments = [json.dumps(table.rows[row_id]) for row_id in page]
+        return (
+            '{"items": ['
+            + ", ".join(fragments)
+            + '], "search_criteria": '
+            + json.dumps(criteria.echo)
+            + ', "total_count": '
+            + str(total)
+            + "}"
+        ).encode()
+
+    def _search_page(self, kind: str, criteria: Criteria) -> tuple[list[int], int]:
+        table, id_field, value_of, known, _render = self._kind(kind)
+        try:
+            rows, ordered_by, remaining = self._candidates(table, id_field, criteria)
+            predicate = make_predicate(remaining, value_of, known)
+            for name, _ascending in criteria.sort_orders:
+                if not known(name):
+                    raise UnknownField(name)
+        except UnknownField:
+            raise internal_error() from None
+        if predicate is not None:
+            rows = [row_id for row_id in rows if predicate(table.rows[row_id])]
+        rows = self._sorted(rows, ordered_by, criteria, table, value_of, id_field)
+        return page_of(rows, criteria), len(rows)
 
     def _kind(self, kind: str):
         if kind == "customers":
