@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from .errors import UnexpectedResponseError
+
 __all__ = [
     "CONDITION_TYPES",
     "MAX_PAGE_SIZE",
@@ -328,7 +330,10 @@ def _read_id(item: Mapping[str, Any], id_key: str) -> int:
         return raw
     if isinstance(raw, str) and raw.isdigit():
         return int(raw)
-    raise ValueError(f"search result item has no integer {id_key!r} (got {raw!r})")
+    # The store's answer, not the caller, is at fault here.
+    raise UnexpectedResponseError(
+        f"A search result from the store has no integer {id_key!r} (got {raw!r})."
+    )
 
 
 def iter_by_id(

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from magento import UnexpectedResponseError
 from magento.search import (
     CONDITION_TYPES,
     MAX_PAGE_SIZE,
@@ -356,7 +357,7 @@ def test_iter_by_id_refuses_items_without_an_integer_id():
     def search(criteria):
         return SearchResult(items=[{"entity_id": 1}], total_count=1)
 
-    with pytest.raises(ValueError, match="'id'"):
+    with pytest.raises(UnexpectedResponseError, match="no integer 'id'"):
         list(iter_by_id(search))
 
 
