@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from connections import diagnosis as dx
-from connections.forms import ConnectionForm
+from connections.forms import ConnectionForm, forget_switches
 from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
 from connections.selectors import automations_relation
 from connections.services import (
@@ -90,12 +90,12 @@ class ConnectionAdmin(admin.ModelAdmin):
                 ("Advanced", {"fields": ("store_code", "verify_tls", "timeout_seconds")}),
                 status,
             )
-        form_fields = self.get_form(request, obj).base_fields
+        switches = forget_switches(obj)
         integration = ["access_token", *OAUTH_FIELDS]
         session = ["admin_username", "admin_password", "totp_secret"]
-        if "forget_oauth" in form_fields:
+        if "forget_oauth" in switches:
             integration.append("forget_oauth")
-        if "forget_totp" in form_fields:
+        if "forget_totp" in switches:
             session.append("forget_totp")
         fieldsets = [
             (None, {"fields": ("name", "store_domain", "auth_method")}),
@@ -140,6 +140,9 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # Form-only inputs (save anyway, forget ...) are declared on the form, not the model.
         kwargs["fields"] = None
+        if obj is not None and not self.has_change_permission(request, obj):
+            # View-only: no input at all, and the secrets not even as excluded form fields.
+            kwargs["fields"] = [f for f in ConnectionForm.Meta.fields if f not in SECRET_FIELDS]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):

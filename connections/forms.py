@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
+from connections.models import OAUTH_FIELDS, SECRET_FIELDS, Connection
 from connections.services import VerificationResult, connection_check
 from connections.validation import MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, connection_problems
 
@@ -86,12 +86,9 @@ class ConnectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.verification: VerificationResult | None = None
-        self.fields["name"].required = False  # our own message says what to type
-        self.fields["store_domain"].required = False
-        self.fields["store_code"].required = False
-        self.fields["admin_username"].required = False
-        self.fields["timeout_seconds"].required = False
-        self.fields["timeout_seconds"].min_value = None
+        for name in ("name", "store_domain", "store_code", "admin_username", "timeout_seconds"):
+            if name in self.fields:
+                self.fields[name].required = False  # our own messages say what to type
         for name in SECRET_FIELDS:
             # has_changed compares with the initial value: keep the secret out of it.
             self.initial[name] = ""
@@ -101,10 +98,18 @@ class ConnectionForm(forms.ModelForm):
                 help_text = f"Set. Leave blank to keep it. {help_text}"
                 self.fields[name].widget.attrs["placeholder"] = "set (hidden)"
             self.fields[name].help_text = help_text
-        if not (self.instance.pk and any(getattr(self.instance, f) for f in OAUTH_FIELDS)):
-            del self.fields["forget_oauth"]
-        if not (self.instance.pk and self.instance.totp_secret):
-            del self.fields["forget_totp"]
+        for switch in ("forget_oauth", "forget_totp"):
+            if switch not in forget_switches(self.instance):
+                del self.fields[switch]
+
+    def clean_timeout_seconds(self):
+        value = self.cleaned_data.get("timeout_seconds")
+        if value is not None and not MIN_TIMEOUT_SECONDS <= value <= MAX_TIMEOUT_SECONDS:
+            raise forms.ValidationError(
+                f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} "
+                "seconds."
+            )
+        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -152,9 +157,13 @@ class ConnectionForm(forms.ModelForm):
         return self.verification.diagnosis if self.verification else None
 
 
-def auth_method_fields() -> dict[str, list[str]]:
-    """Which inputs belong to which method (the page script shows only the chosen ones)."""
-    return {
-        AuthMethod.INTEGRATION_TOKEN: ["access_token", *OAUTH_FIELDS, "forget_oauth"],
-        AuthMethod.SESSION: ["admin_username", "admin_password", "totp_secret", "forget_totp"],
-    }
+def forget_switches(connection: Connection | None) -> set[str]:
+    """The "remove saved ..." checkboxes that make sense for this connection."""
+    switches: set[str] = set()
+    if connection is None or not connection.pk:
+        return switches
+    if any(getattr(connection, name) for name in OAUTH_FIELDS):
+        switches.add("forget_oauth")
+    if connection.totp_secret:
+        switches.add("forget_totp")
+    return switches

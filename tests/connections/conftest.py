@@ -185,3 +185,10 @@ def assert_no_secret(text: str) -> None:
     """Fail if any test secret (or the admin token) appears in text."""
     for name, value in {**SECRETS, "admin_token": ADMIN_TOKEN}.items():
         assert value not in text, f"{name} leaked"
+
+
+def load_error_unauthorized() -> tuple[int, dict]:
+    """Magento's generic 401 (what a refused token, missing ACL or disabled Bearer all give)."""
+    from tests.shared_data import load_error
+
+    return load_error("unauthorized_consumer")

@@ -1,0 +1,219 @@
+"""The Connections admin: add and change with verification, save anyway, test button and action."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from connections import diagnosis as dx
+from connections.models import Connection, ConnectionStatus
+from tests.connections.conftest import (
+    REST,
+    SECRETS,
+    add_probes,
+    add_store_configs,
+    assert_no_secret,
+    healthy_store,
+    load_error_unauthorized,
+)
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = reverse("admin:connections_connection_add")
+LIST_URL = reverse("admin:connections_connection_changelist")
+
+
+def change_url(connection):
+    return reverse("admin:connections_connection_change", args=[connection.pk])
+
+
+def form_data(**extra):
+    data = {
+        "name": "Main store",
+        "store_domain": "shop.example.com",
+        "auth_method": "integration_token",
+        "access_token": SECRETS["access_token"],
+        "consumer_key": "",
+        "consumer_secret": "",
+        "access_token_secret": "",
+        "admin_username": "",
+        "admin_password": "",
+        "totp_secret": "",
+        "store_code": "all",
+        "verify_tls": "on",
+        "timeout_seconds": "30",
+        "_save": "Save",
+    }
+    data.update(extra)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_add_page_offers_both_methods_and_links_the_guide(editor_client):
+    page = editor_client.get(ADD_URL).content.decode()
+    assert 'value="integration_token"' in page and 'value="session"' in page
+    assert "auth-integration_token" in page and "auth-session" in page
+    assert reverse("connections:guide_integration_token") in page
+    assert reverse("connections:guide_session") in page
+    assert "connections/connection_form.js" in page
+
+
+def test_add_verifies_and_saves(editor_client, store_mock):
+    healthy_store(store_mock)
+    response = editor_client.post(ADD_URL, form_data(), follow=True)
+    assert response.status_code == 200
+    connection = Connection.objects.get()
+    assert connection.status == ConnectionStatus.VERIFIED
+    page = response.content.decode()
+    assert "Verified: https://shop.example.com/" in page
+    assert "Europe/Berlin" in page and "EUR" in page
+    assert_no_secret(page)
+
+
+def test_failed_verification_shows_diagnosis_with_guide_link_and_saves_nothing(
+    editor_client, store_mock
+):
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: (status, body)
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+        },
+    )
+    response = editor_client.post(ADD_URL, form_data())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Magento did not accept the Access Token" in page
+    assert 'href="/connections/guide/integration-token/#bearer-setting"' in page
+    assert 'href="/connections/guide/integration-token/#oauth"' in page
+    assert 'data-code="token_rejected"' in page
+    assert not Connection.objects.exists()
+    assert_no_secret(page)
+
+
+def test_save_anyway_keeps_an_unverified_connection_marked(editor_client, store_mock):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.SSLError("certificate verify failed"),
+    )
+    response = editor_client.post(ADD_URL, form_data(save_anyway="on"), follow=True)
+    connection = Connection.objects.get()
+    assert connection.status == ConnectionStatus.FAILED
+    assert connection.last_error_code == dx.TLS_ERROR
+    page = response.content.decode()
+    assert "Saved without a working connection" in page
+    listing = editor_client.get(LIST_URL).content.decode()
+    assert "connection-status-failed" in listing
+
+
+def test_change_with_blank_secret_keeps_the_saved_one(editor_client, store_mock, make_connection):
+    connection = make_connection()
+    healthy_store(store_mock)
+    response = editor_client.post(
+        change_url(connection), form_data(access_token="", name="Renamed store")
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.name == "Renamed store"
+    assert connection.access_token == SECRETS["access_token"]
+    # The bearer header used for verification was the saved token.
+    assert store_mock.calls[0].request.headers["Authorization"].endswith(SECRETS["access_token"])
+    entry = LogEntry.objects.get(object_id=str(connection.pk))
+    assert "Access Token" not in entry.get_change_message()
+    assert "Connection name" in entry.get_change_message()
+
+
+def test_change_page_shows_secrets_only_as_set(editor_client, make_connection):
+    connection = make_connection(**{k: v for k, v in SECRETS.items() if k != "admin_password"})
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert_no_secret(page)
+    assert "Set. Leave blank to keep it." in page
+    assert "Test connection" in page
+
+
+def test_switching_method_drops_the_other_methods_credentials(
+    editor_client, store_mock, make_connection
+):
+    connection = make_connection()
+    store_mock.add(
+        responses.POST,
+        f"{REST}/V1/integration/admin/token",
+        json="5r8cvmpr11j6gmau8990rcj2qk7unh8i",
+    )
+    healthy_store(store_mock)
+    response = editor_client.post(
+        change_url(connection),
+        form_data(
+            auth_method="session",
+            access_token="",
+            admin_username="portal-bot",
+            admin_password=SECRETS["admin_password"],
+        ),
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.auth_method == "session"
+    assert connection.access_token == ""
+    assert connection.admin_password == SECRETS["admin_password"]
+
+
+def test_test_button_verifies_and_reports(editor_client, store_mock, make_connection):
+    connection = make_connection(status=ConnectionStatus.UNVERIFIED)
+    healthy_store(store_mock)
+    url = reverse("admin:connections_connection_test", args=[connection.pk])
+    response = editor_client.post(url, follow=True)
+    assert "Main store: verified." in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.VERIFIED
+
+
+def test_test_button_needs_post(editor_client, make_connection):
+    connection = make_connection()
+    url = reverse("admin:connections_connection_test", args=[connection.pk])
+    assert editor_client.get(url).status_code == 405
+
+
+def test_test_action_reports_the_problem_with_a_guide_link(
+    editor_client, store_mock, make_connection
+):
+    connection = make_connection()
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers={"/V1/orders": (status, body)})
+    response = editor_client.post(
+        LIST_URL,
+        {"action": "test_connections", "_selected_action": [connection.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Some API permissions are missing" in page
+    assert 'href="/connections/guide/integration-token/#resource-access"' in page
+    connection.refresh_from_db()
+    assert connection.last_error_code == dx.PERMISSIONS_MISSING
+    assert connection.permission_results["orders"] == "denied"
+
+
+def test_list_shows_status_last_verified_and_used_by(editor_client, make_connection):
+    make_connection(name="Verified shop")
+    make_connection(name="Broken shop", status=ConnectionStatus.FAILED, last_error_code="tls_error")
+    page = editor_client.get(LIST_URL).content.decode()
+    assert "Verified shop" in page and "Broken shop" in page
+    assert "connection-status-verified" in page and "connection-status-failed" in page
+    assert "Last verified" in page and "Used by" in page
+    assert "—" in page  # no automations relation yet
+    assert_no_secret(page)
+
+
+def test_change_page_links_the_last_problem_to_the_guide(editor_client, make_connection):
+    connection = make_connection(
+        status=ConnectionStatus.FAILED,
+        last_error_code=dx.TWO_FACTOR_REQUIRED,
+        last_error_message="The store requires two-factor authentication: ...",
+    )
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert 'href="/connections/guide/session/#two-factor"' in page

@@ -1,0 +1,155 @@
+"""A plain-words validation message for every bad value of every field."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from connections.forms import ConnectionForm
+from connections.services import connection_create
+from tests.connections.conftest import SECRETS
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**extra):
+    data = {
+        "name": "Main store",
+        "store_domain": "shop.example.com",
+        "auth_method": "integration_token",
+        "access_token": SECRETS["access_token"],
+        "store_code": "all",
+        "verify_tls": "on",
+        "timeout_seconds": "30",
+    }
+    data.update(extra)
+    return data
+
+
+SESSION = {
+    "auth_method": "session",
+    "access_token": "",
+    "admin_username": "portal-bot",
+    "admin_password": SECRETS["admin_password"],
+}
+
+BAD_VALUES = [
+    ("name-empty", {"name": ""}, "name", "Enter a name"),
+    ("name-blank", {"name": "   "}, "name", "Enter a name"),
+    ("name-too-long", {"name": "x" * 101}, "name", "at most 100"),
+    ("domain-empty", {"store_domain": ""}, "store_domain", "Enter the store's address"),
+    ("domain-scheme", {"store_domain": "ftp://shop.example.com"}, "store_domain", "https://"),
+    (
+        "domain-userinfo",
+        {"store_domain": "https://bob:pw@shop.example.com"},
+        "store_domain",
+        "user name or password",
+    ),
+    ("domain-query", {"store_domain": "shop.example.com/?a=1"}, "store_domain", "query"),
+    ("domain-space", {"store_domain": "shop example.com"}, "store_domain", "spaces"),
+    ("domain-no-host", {"store_domain": "https://"}, "store_domain", "no host name"),
+    ("domain-private", {"store_domain": "internal.example.com"}, "store_domain", "private"),
+    ("domain-loopback", {"store_domain": "localhost"}, "store_domain", "loopback"),
+    (
+        "http-without-opt-in",
+        {"store_domain": "http://plain.example.com"},
+        "allow_plain_http",
+        "unencrypted",
+    ),
+    ("method-unknown", {"auth_method": "magic"}, "auth_method", "valid choice"),
+    ("token-missing", {"access_token": ""}, "access_token", "Enter the integration's Access"),
+    ("token-spaces", {"access_token": "abc def"}, "access_token", "spaces"),
+    ("token-too-long", {"access_token": "a" * 1025}, "access_token", "too long"),
+    (
+        "oauth-partial-secret",
+        {"consumer_key": SECRETS["consumer_key"]},
+        "consumer_secret",
+        "all four",
+    ),
+    (
+        "oauth-partial-token-secret",
+        {"consumer_key": SECRETS["consumer_key"]},
+        "access_token_secret",
+        "all four",
+    ),
+    (
+        "oauth-missing-key",
+        {"consumer_secret": "x" * 20, "access_token_secret": "y" * 20},
+        "consumer_key",
+        "all four",
+    ),
+    (
+        "oauth-spaces",
+        {"consumer_key": "a b", "consumer_secret": "c", "access_token_secret": "d"},
+        "consumer_key",
+        "spaces",
+    ),
+    ("username-missing", {**SESSION, "admin_username": ""}, "admin_username", "admin user name"),
+    ("username-too-long", {**SESSION, "admin_username": "u" * 256}, "admin_username", "255"),
+    ("password-missing", {**SESSION, "admin_password": ""}, "admin_password", "password"),
+    ("totp-not-base32", {**SESSION, "totp_secret": "not-base32!"}, "totp_secret", "base32"),
+    ("totp-too-short", {**SESSION, "totp_secret": "ABCD"}, "totp_secret", "base32"),
+    ("store-code-digit-first", {"store_code": "1shop"}, "store_code", "starts with a letter"),
+    ("store-code-dash", {"store_code": "de-ch"}, "store_code", "letters, digits"),
+    ("store-code-too-long", {"store_code": "a" * 33}, "store_code", "at most 32"),
+    ("timeout-zero", {"timeout_seconds": "0"}, "timeout_seconds", "between 1 and 120"),
+    ("timeout-too-big", {"timeout_seconds": "121"}, "timeout_seconds", "between 1 and 120"),
+    ("timeout-negative", {"timeout_seconds": "-5"}, "timeout_seconds", "between 1 and 120"),
+    ("timeout-not-number", {"timeout_seconds": "soon"}, "timeout_seconds", "whole number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [case[1:] for case in BAD_VALUES],
+    ids=[case[0] for case in BAD_VALUES],
+)
+def test_bad_value_gets_a_message_on_its_field(changes, field, fragment):
+    form = ConnectionForm(data=form_data(**changes))
+    assert not form.is_valid()
+    assert field in form.errors, form.errors
+    message = " ".join(form.errors[field])
+    assert fragment in message
+    assert form.verification is None  # the store is never called with bad values
+
+
+def test_duplicate_name_ignores_case(make_connection):
+    make_connection(name="Main Store")
+    form = ConnectionForm(data=form_data(name="main store"))
+    assert not form.is_valid()
+    assert "already exists" in form.errors["name"][0]
+
+
+def test_renaming_to_own_name_is_fine(make_connection, store_mock):
+    from tests.connections.conftest import healthy_store
+
+    connection = make_connection(name="Main store")
+    healthy_store(store_mock)
+    form = ConnectionForm(data=form_data(name="MAIN STORE", access_token=""), instance=connection)
+    assert form.is_valid(), form.errors
+
+
+def test_messages_never_echo_a_secret():
+    form = ConnectionForm(data=form_data(access_token="secret with spaces inside"))
+    assert not form.is_valid()
+    assert "secret with spaces inside" not in str(form.errors)
+
+
+def test_service_raises_validation_error_by_field():
+    with pytest.raises(ValidationError) as caught:
+        connection_create(
+            name="",
+            store_domain="ftp://x",
+            auth_method="session",
+            store_code="1",
+            timeout_seconds=0,
+        )
+    fields = set(caught.value.message_dict)
+    assert {
+        "name",
+        "store_domain",
+        "admin_username",
+        "admin_password",
+        "store_code",
+        "timeout_seconds",
+    } <= fields
