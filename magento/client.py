@@ -266,7 +266,8 @@ class MagentoClient:
 
     def _next_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(retry_after, self.max_retry_seconds)
+            # Not shortened: if the store asks for longer than our budget we stop and report it.
+            return retry_after
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         return self._random.uniform(0, ceiling)  # full jitter spreads out retrying workers
 

@@ -1,0 +1,455 @@
+"""The transport: one session, timeouts, careful retries, typed errors, quiet logs."""
+
+import json
+import logging
+
+import pytest
+import requests
+import responses
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
+
+from magento import (
+    USER_AGENT,
+    IntegrationTokenAuth,
+    MagentoClient,
+    MaintenanceError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeoutError,
+    StoreUnavailableError,
+    TLSError,
+    TransportError,
+    UnexpectedResponseError,
+    UnknownOutcomeError,
+    __version__,
+    parse_store_domain,
+)
+from tests.shared_data import load_error, load_sample
+
+STORE = "https://shop.example.com"
+TOKEN = "integration0token0000000000000001"
+CONFIGS = "/V1/store/storeConfigs"
+CONFIGS_URL = f"{STORE}/rest/all{CONFIGS}"
+CUSTOMERS_URL = f"{STORE}/rest/all/V1/customers"
+MAINTENANCE_PAGE = (
+    b"<!doctype html><html><head><title>Error 503: Service Unavailable</title></head>"
+    b"<body><h1>Service Temporarily Unavailable</h1></body></html>"
+)
+
+
+@pytest.fixture
+def rs():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+class Sleeps(list):
+    """Records the pauses the client asked for instead of sleeping."""
+
+    def __call__(self, seconds):
+        self.append(seconds)
+
+
+class TopOfRange:
+    """Jitter stand-in: always the upper bound, so the backoff ceiling is visible."""
+
+    def uniform(self, low, high):
+        return high
+
+
+@pytest.fixture
+def sleeps():
+    return Sleeps()
+
+
+def make_client(sleeps, **options):
+    client = MagentoClient(STORE, IntegrationTokenAuth(TOKEN), sleep=sleeps, **options)
+    client._random = TopOfRange()
+    return client
+
+
+def refused():
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason=reason))
+
+
+def dns_failure():
+    reason = NameResolutionError("shop.example.com", None, OSError("Name or service not known"))
+    return requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason=reason))
+
+
+def dropped():
+    reset = ProtocolError("Connection aborted.", ConnectionResetError(104, "reset by peer"))
+    return requests.exceptions.ConnectionError(reset)
+
+
+# -- the session and what every request carries ---------------------------------------------------
+
+
+def test_user_agent_names_the_portal_and_its_version(rs, sleeps):
+    rs.get(CONFIGS_URL, json=[])
+    make_client(sleeps).request("GET", CONFIGS)
+    headers = rs.calls[0].request.headers
+    assert headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith(f"Magento2AutomationPortal/{__version__} ")
+    assert __version__ == "0.1.0"
+    assert headers["Accept"] == "application/json"
+
+
+def test_timeouts_and_tls_verification_are_passed_to_requests(rs, sleeps):
+    rs.get(CONFIGS_URL, json=[])
+    make_client(sleeps, connect_timeout=3, read_timeout=7.5, verify_tls=False).request(
+        "GET", CONFIGS
+    )
+    kwargs = rs.calls[0].request.req_kwargs
+    assert kwargs["timeout"] == (3.0, 7.5)
+    assert kwargs["verify"] is False
+
+
+def test_one_session_serves_every_call(rs, sleeps, monkeypatch):
+    rs.get(CONFIGS_URL, json=[])
+    client = make_client(sleeps)
+    sessions = []
+    original = requests.Session.request
+
+    def spy(self, *args, **kwargs):
+        sessions.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", spy)
+    client.request("GET", CONFIGS)
+    client.request("GET", CONFIGS)
+    assert len(sessions) == 2
+    assert sessions[0] is sessions[1] is client._session
+    assert client._session.trust_env is False
+
+
+def test_context_manager_closes_the_session(sleeps, monkeypatch):
+    closed = []
+    with make_client(sleeps) as client:
+        monkeypatch.setattr(client._session, "close", lambda: closed.append(True))
+    assert closed == [True]
+
+
+def test_json_body_is_sent_as_utf8_json(rs, sleeps):
+    rs.post(CUSTOMERS_URL, json={"id": 1})
+    body = {"customer": {"firstname": "Zoë", "lastname": "Müller", "email": "z@example.com"}}
+    make_client(sleeps).request("POST", "/V1/customers", json=body)
+    sent = rs.calls[0].request
+    assert sent.headers["Content-Type"] == "application/json"
+    assert json.loads(sent.body.decode("utf-8")) == body
+    assert "Zoë".encode() in sent.body
+
+
+def test_query_pairs_keep_their_order_and_encoding(rs, sleeps):
+    rs.get(f"{STORE}/rest/all/V1/customers/search", json={"items": []})
+    params = [("searchCriteria[pageSize]", 100), ("b", "x y+z"), ("a", True)]
+    make_client(sleeps).request("GET", "/V1/customers/search", params=params)
+    assert rs.calls[0].request.url.endswith(
+        "/customers/search?searchCriteria%5BpageSize%5D=100&b=x%20y%2Bz&a=1"
+    )
+
+
+def test_params_may_be_a_dict(rs, sleeps):
+    rs.get(CONFIGS_URL, json=[])
+    make_client(sleeps).request("GET", CONFIGS, params={"storeCodes[]": "default"})
+    assert rs.calls[0].request.url == f"{CONFIGS_URL}?storeCodes%5B%5D=default"
+
+
+def test_store_code_per_call_and_none(rs, sleeps):
+    rs.get(f"{STORE}/rest/default{CONFIGS}", json=[])
+    rs.get(f"{STORE}/rest{CONFIGS}", json=[])
+    client = make_client(sleeps)
+    client.request("GET", CONFIGS, store_code="default")
+    client.request("GET", CONFIGS, store_code=None)
+    assert client.url_for(CONFIGS) == CONFIGS_URL
+
+
+def test_client_accepts_a_parsed_store_address_with_sub_folder(rs, sleeps):
+    rs.get("https://example.com/shop/index.php/rest/de/V1/store/storeConfigs", json=[])
+    address = parse_store_domain("https://example.com/shop/index.php")
+    MagentoClient(address, None, store_code="de", sleep=sleeps).request("GET", CONFIGS)
+
+
+@pytest.mark.parametrize(
+    "path", ["V1/customers", "//evil.example/V1", "/V1/customers?x=1", "/V1/a b"]
+)
+def test_bad_paths_are_refused_before_sending(sleeps, path):
+    with pytest.raises(ValueError):
+        make_client(sleeps).request("GET", path)
+
+
+def test_unknown_attributes_are_attribute_errors(sleeps):
+    with pytest.raises(AttributeError):
+        make_client(sleeps).not_a_resource  # noqa: B018
+
+
+# -- answers that are not what Magento sends -------------------------------------------------------
+
+
+def test_redirects_are_not_followed_and_say_where_they_point(rs, sleeps):
+    rs.get(
+        CONFIGS_URL,
+        status=302,
+        headers={"Location": "http://169.254.169.254/latest/meta-data?token=abc"},
+    )
+    with pytest.raises(UnexpectedResponseError) as caught:
+        make_client(sleeps).request("GET", CONFIGS)
+    message = str(caught.value)
+    assert "http://169.254.169.254/latest/meta-data" in message
+    assert "token=abc" not in message
+    assert "does not follow redirects" in message
+    assert len(rs.calls) == 1
+    assert sleeps == []
+
+
+def test_redirect_to_https_suggests_changing_the_store_domain(rs, sleeps):
+    rs.get(
+        "http://shop.example.com/rest/all/V1/store/storeConfigs",
+        status=301,
+        headers={"Location": "https://shop.example.com/rest/all/V1/store/storeConfigs"},
+    )
+    client = MagentoClient("http://shop.example.com", None, sleep=sleeps)
+    with pytest.raises(UnexpectedResponseError, match="start with https://"):
+        client.request("GET", CONFIGS)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "says"),
+    [
+        (b'{"items": [', "application/json", "malformed JSON"),
+        (b"<html><head><title>Customer Login</title></head></html>", "text/html", "Customer Login"),
+        (b"", "application/json", "empty body"),
+    ],
+)
+def test_success_status_with_a_body_that_is_not_json(rs, sleeps, body, content_type, says):
+    rs.get(CONFIGS_URL, body=body, content_type=content_type)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        make_client(sleeps).request("GET", CONFIGS)
+    assert says in str(caught.value)
+    assert caught.value.status == 200
+
+
+def test_magento_error_carries_path_without_query(rs, sleeps):
+    status, body = load_error("customer_not_found")
+    rs.get(f"{CUSTOMERS_URL}/-1", status=status, json=body)
+    with pytest.raises(NotFoundError) as caught:
+        make_client(sleeps).request("GET", "/V1/customers/-1", params={"fields": "id"})
+    assert caught.value.path == "/V1/customers/-1"
+    assert caught.value.method == "GET"
+    assert (
+        str(caught.value) == "No such entity with customerId = -1 [HTTP 404, GET /V1/customers/-1]"
+    )
+
+
+def test_a_page_echoing_the_token_is_scrubbed(rs, sleeps):
+    page = f"<html><body>Debug: Authorization: Bearer {TOKEN}</body></html>".encode()
+    rs.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
+    with pytest.raises(StoreUnavailableError) as caught:
+        make_client(sleeps).request("GET", CONFIGS)
+    assert TOKEN not in str(caught.value)
+    assert TOKEN not in caught.value.body_excerpt
+    assert "[hidden]" in caught.value.body_excerpt
+
+
+# -- retries for idempotent requests ---------------------------------------------------------------
+
+
+def test_get_is_retried_on_503_with_exponential_backoff(rs, sleeps):
+    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    rs.get(CONFIGS_URL, status=502, body=b"<html><title>502 Bad Gateway</title></html>")
+    rs.get(CONFIGS_URL, status=504, body=b"")
+    rs.get(CONFIGS_URL, json=[{"code": "default"}])
+    assert make_client(sleeps).request("GET", CONFIGS) == [{"code": "default"}]
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_full_jitter_stays_within_the_backoff_ceiling(rs, sleeps):
+    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    rs.get(CONFIGS_URL, json=[])
+    client = MagentoClient(STORE, None, sleep=sleeps)
+    client.request("GET", CONFIGS)
+    assert len(sleeps) == 1
+    assert 0 <= sleeps[0] <= 0.5
+
+
+def test_retries_are_bounded_in_count(rs, sleeps):
+    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    with pytest.raises(StoreUnavailableError):
+        make_client(sleeps, max_retries=2).request("GET", CONFIGS)
+    assert len(rs.calls) == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_retries_are_bounded_in_total_time(rs, sleeps):
+    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    with pytest.raises(StoreUnavailableError):
+        make_client(sleeps, max_retries=10, max_retry_seconds=3.0).request("GET", CONFIGS)
+    assert sleeps == [0.5, 1.0]  # the next 2.0 s pause would exceed the 3 s budget
+    assert len(rs.calls) == 3
+
+
+def test_retry_after_seconds_is_honoured(rs, sleeps):
+    status, body = load_error("too_many_requests")
+    rs.get(CONFIGS_URL, status=status, json=body, headers={"Retry-After": "7"})
+    rs.get(CONFIGS_URL, json=[])
+    make_client(sleeps).request("GET", CONFIGS)
+    assert sleeps == [7.0]
+
+
+def test_retry_after_http_date_is_honoured(rs, sleeps):
+    rs.get(
+        CONFIGS_URL,
+        status=429,
+        json={"message": "Too Many Requests"},
+        headers={"Retry-After": "Tue, 14 Nov 2023 22:13:40 GMT"},
+    )
+    rs.get(CONFIGS_URL, json=[])
+    client = make_client(sleeps)
+    client._wall_clock = lambda: 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+    client.request("GET", CONFIGS)
+    assert sleeps == [20.0]
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(rs, sleeps):
+    rs.get(
+        CONFIGS_URL,
+        status=429,
+        json={"message": "Too Many Requests"},
+        headers={"Retry-After": "3600"},
+    )
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(sleeps, max_retry_seconds=60).request("GET", CONFIGS)
+    assert caught.value.retry_after == 3600.0
+    assert sleeps == []
+    assert len(rs.calls) == 1
+
+
+def test_maintenance_page_is_retried_then_reported(rs, sleeps):
+    rs.get(CONFIGS_URL, status=503, body=MAINTENANCE_PAGE, content_type="text/html")
+    with pytest.raises(MaintenanceError, match="maintenance mode"):
+        make_client(sleeps, max_retries=1).request("GET", CONFIGS)
+    assert len(rs.calls) == 2
+
+
+def test_internal_error_500_is_not_retried(rs, sleeps):
+    status, body = load_error("internal_error")
+    rs.get(CONFIGS_URL, status=status, json=body)
+    with pytest.raises(StoreUnavailableError, match="Report ID: webapi-5a291a13d9760"):
+        make_client(sleeps).request("GET", CONFIGS)
+    assert len(rs.calls) == 1
+    assert sleeps == []
+
+
+def test_get_is_retried_after_a_dropped_connection_and_a_read_timeout(rs, sleeps):
+    rs.get(CONFIGS_URL, body=dropped())
+    rs.get(CONFIGS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    rs.get(CONFIGS_URL, json=[])
+    assert make_client(sleeps).request("GET", CONFIGS) == []
+    assert sleeps == [0.5, 1.0]
+
+
+def test_get_read_timeouts_end_in_a_timeout_error(rs, sleeps):
+    rs.get(CONFIGS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(RequestTimeoutError, match="did not answer within 30 seconds"):
+        make_client(sleeps, max_retries=1).request("GET", CONFIGS)
+    assert len(rs.calls) == 2
+
+
+def test_put_is_retried_on_502(rs, sleeps):
+    url = f"{STORE}/rest/all/V1/products/MS-Champ-S"
+    rs.put(url, status=502, body=b"Bad Gateway")
+    rs.put(url, json=load_sample("product"))
+    make_client(sleeps).request("PUT", "/V1/products/MS-Champ-S", json={"product": {"price": 9}})
+    assert len(rs.calls) == 2
+    assert rs.calls[0].request.body == rs.calls[1].request.body
+
+
+def test_tls_failure_is_reported_and_not_retried(rs, sleeps):
+    rs.get(CONFIGS_URL, body=requests.exceptions.SSLError("certificate verify failed"))
+    with pytest.raises(TLSError, match="secure HTTPS connection"):
+        make_client(sleeps).request("GET", CONFIGS)
+    assert len(rs.calls) == 1
+
+
+# -- POST is never blindly repeated ----------------------------------------------------------------
+
+
+def test_post_read_timeout_is_an_unknown_outcome(rs, sleeps):
+    rs.post(CUSTOMERS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(UnknownOutcomeError) as caught:
+        make_client(sleeps).request("POST", "/V1/customers", json={"customer": {}})
+    assert "Check the store before trying again" in str(caught.value)
+    assert (caught.value.method, caught.value.path) == ("POST", "/V1/customers")
+    assert len(rs.calls) == 1
+    assert sleeps == []
+
+
+def test_post_dropped_after_sending_is_an_unknown_outcome(rs, sleeps):
+    rs.post(f"{STORE}/rest/all/V1/order/5/ship", body=dropped())
+    with pytest.raises(UnknownOutcomeError):
+        make_client(sleeps).request("POST", "/V1/order/5/ship", json={})
+    assert len(rs.calls) == 1
+
+
+def test_post_is_retried_when_the_connection_was_never_made(rs, sleeps):
+    rs.post(CUSTOMERS_URL, body=refused())
+    rs.post(CUSTOMERS_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    rs.post(CUSTOMERS_URL, json={"id": 9})
+    assert make_client(sleeps).request("POST", "/V1/customers", json={}) == {"id": 9}
+    assert sleeps == [0.5, 1.0]
+
+
+def test_refused_connection_in_the_end_is_a_transport_error(rs, sleeps):
+    rs.post(CUSTOMERS_URL, body=refused())
+    with pytest.raises(TransportError, match="connection was refused") as caught:
+        make_client(sleeps, max_retries=1).request("POST", "/V1/customers", json={})
+    assert not isinstance(caught.value, UnknownOutcomeError)
+
+
+def test_dns_failure_says_the_address_was_not_found(rs, sleeps):
+    rs.get(CONFIGS_URL, body=dns_failure())
+    with pytest.raises(TransportError, match="could not be found"):
+        make_client(sleeps, max_retries=0).request("GET", CONFIGS)
+
+
+def test_post_429_is_retried_after_retry_after(rs, sleeps):
+    rs.post(
+        CUSTOMERS_URL,
+        status=429,
+        json={"message": "Too Many Requests"},
+        headers={"Retry-After": "2"},
+    )
+    rs.post(CUSTOMERS_URL, json={"id": 3})
+    assert make_client(sleeps).request("POST", "/V1/customers", json={}) == {"id": 3}
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_post_gateway_errors_are_not_repeated(rs, sleeps, status):
+    rs.post(CUSTOMERS_URL, status=status, body=b"")
+    with pytest.raises(StoreUnavailableError):
+        make_client(sleeps).request("POST", "/V1/customers", json={})
+    assert len(rs.calls) == 1
+    assert sleeps == []
+
+
+# -- logging ---------------------------------------------------------------------------------------
+
+
+def test_debug_log_has_method_path_status_duration_and_attempt_but_no_values(rs, sleeps, caplog):
+    caplog.set_level(logging.DEBUG, logger="magento.client")
+    rs.get(f"{STORE}/rest/all/V1/customers/search", status=503, json={"message": "busy"})
+    rs.get(f"{STORE}/rest/all/V1/customers/search", json={"items": []})
+    make_client(sleeps).request(
+        "GET", "/V1/customers/search", params=[("email", "jane.secret@example.com"), ("x", "1")]
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "magento.client"]
+    assert any(
+        line.startswith("GET /rest/all/V1/customers/search?(2 params) -> 503 in ")
+        and line.endswith("(attempt 1)")
+        for line in lines
+    )
+    assert any("-> 200" in line and line.endswith("(attempt 2)") for line in lines)
+    assert "jane.secret" not in caplog.text
+    assert TOKEN not in caplog.text
