@@ -214,6 +214,7 @@ def test_create_without_password_sends_no_password_key(client, mock):
     assert body_of(mock.calls[0]) == {
         "customer": {"email": "a@example.com", "firstname": "A", "lastname": "B"}
     }
+    assert_matches_schema(body_of(mock.calls[0]), ("/V1/customers", "post"))
 
 
 def test_create_in_a_chosen_store_view(client, mock):
