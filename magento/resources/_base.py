@@ -33,7 +33,7 @@ def positive_id(value: object, what: str) -> int:
     """An entity id as a positive int; digit strings (from forms) are accepted."""
     if isinstance(value, bool):
         raise ValueError(f"{what} must be an integer id, got {value!r}")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
         raise ValueError(f"{what} must be an integer id, got {value!r}")
