@@ -1,0 +1,157 @@
+"""URL handling (store codes, sub-folder, index.php, encoded SKUs) and Magento's error answers."""
+
+import re
+
+import pytest
+import requests
+
+from tests.magento.sandbox.helpers import bearer, oauth, rest, search_params
+
+NO_ROUTE = {"message": "Request does not match any route."}
+
+
+@pytest.mark.parametrize("store_code", [None, "default", "all"])
+def test_known_store_codes_and_no_store_code_reach_the_same_route(sandbox_store, store_code):
+    response = requests.get(
+        rest(sandbox_store, "/V1/store/storeViews", store_code), auth=oauth(sandbox_store)
+    )
+
+    assert response.status_code == 200
+    assert [view["code"] for view in response.json()] == ["admin", "default"]
+
+
+@pytest.mark.parametrize("store_code", ["german", "admin"])
+def test_unknown_store_code_stays_in_the_path_and_matches_no_route(sandbox_store, store_code):
+    response = requests.get(
+        rest(sandbox_store, "/V1/store/storeViews", store_code), auth=oauth(sandbox_store)
+    )
+
+    assert response.status_code == 404
+    assert response.json() == NO_ROUTE
+
+
+def test_sub_folder_install_with_and_without_index_php(sandbox_factory):
+    server = sandbox_factory(base_path="/shop", bearer_enabled=True)
+    headers = bearer(server.credentials.access_token)
+    origin = server.url.removesuffix("/shop")
+
+    plain = requests.get(f"{origin}/shop/rest/V1/customers/1", headers=headers)
+    with_index = requests.get(f"{origin}/shop/index.php/rest/all/V1/customers/1", headers=headers)
+    outside = requests.get(f"{origin}/rest/V1/customers/1", headers=headers)
+
+    assert server.url.endswith("/shop")
+    assert plain.status_code == 200
+    assert with_index.status_code == 200
+    assert outside.status_code == 404
+    assert outside.headers["Content-Type"].startswith("text/html")
+
+
+def test_store_config_base_url_is_the_store_domain(sandbox_factory):
+    server = sandbox_factory(base_path="/shop")
+
+    response = requests.get(rest(server, "/V1/store/storeConfigs"), auth=oauth(server))
+
+    assert response.json()[0]["base_url"] == server.url + "/"
+
+
+def test_store_configs_can_be_filtered_by_store_code(sandbox_store):
+    url = rest(sandbox_store, "/V1/store/storeConfigs")
+
+    default = requests.get(url, params={"storeCodes[0]": "default"}, auth=oauth(sandbox_store))
+    other = requests.get(url, params={"storeCodes[0]": "fr"}, auth=oauth(sandbox_store))
+
+    assert [c["code"] for c in default.json()] == ["default"]
+    assert other.json() == []
+
+
+def test_unknown_path_is_no_route_even_without_credentials(sandbox_store):
+    response = requests.get(rest(sandbox_store, "/V1/nothing/here"))
+
+    assert response.status_code == 404
+    assert response.json() == NO_ROUTE
+
+
+def test_known_path_with_a_wrong_method_is_no_route(sandbox_store):
+    response = requests.delete(rest(sandbox_store, "/V1/customers/1"), auth=oauth(sandbox_store))
+
+    assert response.status_code == 404
+    assert response.json() == NO_ROUTE
+
+
+def test_http_method_magento_does_not_know(sandbox_store):
+    response = requests.patch(rest(sandbox_store, "/V1/customers/1"), json={})
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "Request method is invalid."}
+
+
+def test_body_without_content_type_and_broken_json(sandbox_store):
+    url = rest(sandbox_store, "/V1/customers")
+
+    no_type = requests.post(url, data=b'{"customer": {}}')
+    broken = requests.post(url, data=b'{"customer": ', headers={"Content-Type": "application/json"})
+
+    assert no_type.status_code == 400
+    assert no_type.json() == {"message": "Content-Type header is empty."}
+    assert broken.status_code == 400
+    assert broken.json() == {"message": "Decoding error."}
+
+
+def test_server_failure_is_the_production_500_with_a_report_id(sandbox_store):
+    response = requests.get(
+        rest(sandbox_store, "/V1/orders"),
+        params=search_params(("no_such_column", "1", "eq"), page_size=5),
+        auth=oauth(sandbox_store),
+    )
+
+    assert response.status_code == 500
+    assert re.fullmatch(
+        r"Internal Error\. Details are available in Magento log file\. "
+        r"Report ID: webapi-[0-9a-f]{13}",
+        response.json()["message"],
+    )
+    assert set(response.json()) == {"message"}
+
+
+@pytest.mark.parametrize("sku", ["24-MB/01", "A&B#1?", "Tee 100%", "C++ Book"])
+def test_percent_encoded_skus_are_decoded(sandbox_store, sku):
+    sandbox_store.store.product_save({"sku": sku, "name": f"Product {sku}", "price": 5})
+    encoded = requests.utils.quote(sku, safe="")
+
+    response = requests.get(
+        rest(sandbox_store, f"/V1/products/{encoded}"), auth=oauth(sandbox_store)
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["sku"] == sku
+
+
+def test_plus_in_the_path_means_space_and_a_raw_slash_splits_the_path(sandbox_store):
+    sandbox_store.store.product_save({"sku": "Blue Tee", "name": "Blue Tee", "price": 5})
+    sandbox_store.store.product_save({"sku": "24-MB/01", "name": "Bag", "price": 5})
+
+    plus = requests.get(rest(sandbox_store, "/V1/products/Blue+Tee"), auth=oauth(sandbox_store))
+    slash = requests.get(rest(sandbox_store, "/V1/products/24-MB/01"), auth=oauth(sandbox_store))
+
+    assert plus.status_code == 200
+    assert plus.json()["sku"] == "Blue Tee"
+    assert slash.status_code == 404
+    assert slash.json() == NO_ROUTE
+
+
+def test_non_numeric_customer_id_is_a_type_error(sandbox_store):
+    response = requests.get(rest(sandbox_store, "/V1/customers/abc"), auth=oauth(sandbox_store))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": 'The "%value" value\'s type is invalid. The "%type" type was expected. '
+        "Verify and try again.",
+        "parameters": {"value": "abc", "type": "int"},
+    }
+
+
+def test_non_rest_paths_get_an_html_404(sandbox_store):
+    response = requests.get(f"{sandbox_store.url}/customer/account/")
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
