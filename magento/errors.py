@@ -153,6 +153,14 @@ class TwoFactorRequiredError(AuthenticationError):
         "token from a user name and password alone."
     )
 
+    @property
+    def providers(self) -> list[str]:
+        """The 2FA providers Magento named as active for the account (e.g. ["google"])."""
+        if isinstance(self.parameters, Mapping):
+            value = self.parameters.get("active_providers") or []
+            return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+        return []
+
 
 class PermissionDeniedError(MagentoError):
     """403: the store understood the credentials but does not allow this call."""

@@ -215,6 +215,25 @@ def test_oauth_401_is_not_retried(rs):
     assert len(rs.calls) == 1
 
 
+def test_signed_path_with_encoded_sku_is_signed_exactly_as_sent(rs):
+    url = f"{STORE}/rest/all/V1/products/MS%2FChamp%20S%2B1"
+    rs.get(url, json={"sku": "MS/Champ S+1"})
+    oauth_client().request("GET", "/V1/products/MS%2FChamp%20S%2B1")
+    sent = rs.calls[0].request
+    assert sent.url == url
+    header = parse_oauth_header(sent.headers["Authorization"])
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", url, header))
+
+
+def test_signature_covers_a_non_default_port(rs):
+    url = "http://127.0.0.1:8081/rest/all/V1/store/storeConfigs"
+    rs.get(url, json=[])
+    auth = OAuth1Auth(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET)
+    MagentoClient("http://127.0.0.1:8081", auth).request("GET", "/V1/store/storeConfigs")
+    header = parse_oauth_header(rs.calls[0].request.headers["Authorization"])
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", url, header))
+
+
 def test_base_string_puts_ten_after_two():
     url = f"{SEARCH_URL}?f%5B10%5D=x&f%5B2%5D=y&f%5B1%5D=z"
     base = oauth_base_string("GET", url, [("oauth_nonce", "n")])
@@ -284,6 +303,25 @@ def test_admin_token_is_renewed_before_its_lifetime_ends(rs):
     assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
     used = [c.request.headers["Authorization"] for c in calls_to(rs, CONFIGS_URL)]
     assert used == [f"Bearer {ADMIN_TOKEN}"] * 2 + [f"Bearer {SECOND_TOKEN}"]
+
+
+def test_custom_token_cache_receives_the_expiry_time(rs):
+    class RecordingCache:
+        def __init__(self):
+            self.saved = {}
+
+        def get(self, key):
+            return self.saved.get(key, (None,))[0]
+
+        def set(self, key, token, expires_at):
+            self.saved[key] = (token, expires_at)
+
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    rs.get(CONFIGS_URL, json=[])
+    cache, clock = RecordingCache(), FakeClock()
+    make_client(admin_auth(token_cache=cache, clock=clock)).request("GET", "/V1/store/storeConfigs")
+    (saved,) = cache.saved.values()
+    assert saved == (ADMIN_TOKEN, clock.now + 4 * 3600 - 300)
 
 
 def test_shorter_store_token_lifetime_is_respected(rs):
@@ -416,6 +454,7 @@ def test_two_factor_required_points_to_integrations(rs, status):
     with pytest.raises(TwoFactorRequiredError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
     assert "integration" in str(refused.value)
+    assert refused.value.providers == ["google"]
     with pytest.raises(TwoFactorRequiredError):
         client.request("GET", "/V1/store/storeConfigs")
     assert len(rs.calls) == 1
