@@ -46,6 +46,8 @@ class PermissionProbe:
     path: str
     resource: str
     acl_label: str
+    # A read of a record that cannot exist: "no such record" proves the call was allowed.
+    by_missing_record: bool = False
 
 
 PERMISSION_PROBES = (
@@ -73,9 +75,10 @@ PERMISSION_PROBES = (
     PermissionProbe(
         "shipments",
         "Shipments",
-        "/V1/shipments",
+        "/V1/shipment/0",
         "Magento_Sales::shipment",
         "Sales > Operations > Shipments",
+        by_missing_record=True,
     ),
 )
 STORE_CONFIG_PROBE = PermissionProbe(
@@ -336,13 +339,23 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 
         for probe in PERMISSION_PROBES:
             try:
-                client.request("GET", probe.path, params=PROBE_PARAMS)
+                client.request(
+                    "GET", probe.path, params=None if probe.by_missing_record else PROBE_PARAMS
+                )
             except magento_errors.AuthenticationError as error:
                 failure = _auth_failure(error, connection)
                 if failure is not None:
                     return finish(failure)
                 permissions[probe.key] = DENIED
-            except magento_errors.NotFoundError as error:
+            except (magento_errors.NotFoundError, magento_errors.ValidationError) as error:
+                if probe.by_missing_record and not isinstance(
+                    error, magento_errors.RouteNotFoundError
+                ):
+                    # Magento checks access before looking for the record.
+                    permissions[probe.key] = OK
+                    continue
+                if isinstance(error, magento_errors.ValidationError):
+                    return finish(_general_failure(error, host=host, timeout=timeout))
                 if permissions.get(STORE_CONFIG_PROBE.key) is not None:
                     # /rest/V1 answered but /rest/<code>/V1 does not: the code is unknown.
                     return finish(

@@ -101,7 +101,12 @@ def empty_search() -> dict:
     return {"items": [], "search_criteria": {"filter_groups": [], "page_size": 1}, "total_count": 0}
 
 
-PROBE_PATHS = ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+PROBE_PATHS = ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
+# Shipments are probed by reading a shipment that cannot exist: "no such entity" means allowed.
+NO_SUCH_SHIPMENT = (
+    404,
+    {"message": "The entity that was requested doesn't exist. Verify the entity and try again."},
+)
 
 
 def add_store_configs(mock, *, status=200, body=None, codes=("default",)):
@@ -117,7 +122,8 @@ def add_probes(mock, *, store_code="all", answers=None):
     """Register the four permission probes; `answers` maps a path to (status, body)."""
     answers = answers or {}
     for path in PROBE_PATHS:
-        status, body = answers.get(path, (200, empty_search()))
+        default = NO_SUCH_SHIPMENT if path == "/V1/shipment/0" else (200, empty_search())
+        status, body = answers.get(path, default)
         mock.add(responses.GET, f"{REST}/{store_code}{path}", json=body, status=status)
 
 
@@ -192,3 +198,6 @@ def load_error_unauthorized() -> tuple[int, dict]:
     from tests.shared_data import load_error
 
     return load_error("unauthorized_consumer")
+
+
+from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: E402, F401

@@ -81,7 +81,7 @@ def test_failed_verification_shows_diagnosis_with_guide_link_and_saves_nothing(
         store_mock,
         answers={
             p: (status, body)
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
         },
     )
     response = editor_client.post(ADD_URL, form_data())

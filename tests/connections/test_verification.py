@@ -116,7 +116,7 @@ def test_bearer_token_refused_everywhere_names_both_causes_and_offers_oauth(stor
             "/V1/customers/search": unauthorized("Magento_Customer::customer"),
             "/V1/products": unauthorized("Magento_Catalog::products"),
             "/V1/orders": unauthorized("Magento_Sales::actions_view"),
-            "/V1/shipments": unauthorized("Magento_Sales::shipment"),
+            "/V1/shipment/0": unauthorized("Magento_Sales::shipment"),
         },
     )
     diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
@@ -149,7 +149,7 @@ def test_oauth_refused_everywhere(store_mock):
         store_mock,
         answers={
             p: unauthorized()
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
         },
     )
     diagnosis = check(**oauth_fields(store_domain="https://shop.example.com")).diagnosis
@@ -162,7 +162,7 @@ def test_missing_resources_are_named(store_mock):
         store_mock,
         answers={
             "/V1/orders": unauthorized("Magento_Sales::actions_view"),
-            "/V1/shipments": unauthorized("Magento_Sales::shipment"),
+            "/V1/shipment/0": unauthorized("Magento_Sales::shipment"),
         },
     )
     result = check(**token_fields(store_domain="https://shop.example.com"))
@@ -457,7 +457,7 @@ def test_plain_http_to_public_host_needs_opt_in(store_mock):
         "http://plain.example.com/rest/V1/store/storeConfigs",
         json=store_configs(base="http://plain.example.com"),
     )
-    for path in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments"):
+    for path in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0"):
         store_mock.add(responses.GET, f"http://plain.example.com/rest/all{path}", json={})
     assert check(**token_fields(store_domain="http://plain.example.com", allow_plain_http=True)).ok
 
@@ -495,7 +495,7 @@ def test_create_refuses_to_save_a_failing_connection(store_mock):
         store_mock,
         answers={
             p: unauthorized()
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipments")
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
         },
     )
     outcome = connection_create(**token_fields())

@@ -1,0 +1,246 @@
+"""Every diagnosis over real HTTP against the sandbox store on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections import diagnosis as dx
+from connections.models import Connection, ConnectionStatus
+from connections.services import connection_check, connection_client, connection_create
+from connections.services import connection_verify as verify
+from magento.errors import BlockedAddressError
+from magento.sandbox.store import DEFAULT_GRANTS
+from tests.connections.conftest import assert_no_secret
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def private_network_allowed(settings):
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+
+
+def token(server, **extra):
+    fields = {
+        "name": "Sandbox",
+        "store_domain": server.url,
+        "auth_method": "integration_token",
+        "access_token": server.credentials.access_token,
+    }
+    fields.update(extra)
+    return fields
+
+
+def oauth(server, **extra):
+    c = server.credentials
+    values = {
+        "consumer_key": c.consumer_key,
+        "consumer_secret": c.consumer_secret,
+        "access_token_secret": c.access_token_secret,
+    }
+    values.update(extra)
+    return token(server, **values)
+
+
+def session(server, **extra):
+    fields = {
+        "name": "Sandbox",
+        "store_domain": server.url,
+        "auth_method": "session",
+        "admin_username": server.credentials.admin_username,
+        "admin_password": server.credentials.admin_password,
+    }
+    fields.update(extra)
+    return fields
+
+
+def check(**fields):
+    return connection_check(connection=Connection(**fields))
+
+
+def test_bearer_token_verified_with_store_facts(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    result = check(**token(server))
+    assert result.ok, result.diagnosis.as_text()
+    assert result.store.base_url.startswith(server.url)
+    assert result.store.timezone and result.store.currency
+
+
+def test_bearer_switched_off_is_reported_with_the_oauth_way_out(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=False)
+    diagnosis = check(**token(server)).diagnosis
+    assert diagnosis.code == dx.TOKEN_REJECTED
+    assert any(link.anchor == "bearer-setting" for link in diagnosis.links)
+    assert any(link.anchor == "oauth" for link in diagnosis.links)
+
+
+def test_oauth_works_with_bearer_switched_off(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=False)
+    result = check(**oauth(server))
+    assert result.ok, result.diagnosis.as_text()
+
+
+def test_wrong_token(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    diagnosis = check(**token(server, access_token="x" * 32)).diagnosis
+    assert diagnosis.code == dx.TOKEN_REJECTED
+
+
+def test_wrong_oauth_secret(sandbox_factory):
+    server = sandbox_factory()
+    diagnosis = check(**oauth(server, consumer_secret="y" * 32)).diagnosis
+    assert diagnosis.code == dx.OAUTH_REJECTED
+
+
+def test_missing_resources_are_named(sandbox_factory):
+    grants = set(DEFAULT_GRANTS) - {"Magento_Sales::sales"}
+    server = sandbox_factory(bearer_enabled=True, granted_resources=grants)
+    result = check(**token(server))
+    assert result.diagnosis.code == dx.PERMISSIONS_MISSING
+    assert "Orders" in result.diagnosis.explanation
+    assert "Shipments" in result.diagnosis.explanation
+    assert result.permissions["customers"] == "ok"
+    assert result.permissions["orders"] == "denied"
+
+
+def test_session_without_two_factor(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=False)
+    result = check(**session(server))
+    assert result.ok, result.diagnosis.as_text()
+
+
+def test_wrong_admin_password(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=False)
+    diagnosis = check(**session(server, admin_password="wrong-password-1")).diagnosis
+    assert diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+
+
+def test_locked_admin_account(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=False)
+    outcome = connection_create(
+        **session(server, admin_password="wrong-password-1"), save_unverified=True
+    )
+    connection = outcome.connection
+    codes = [outcome.verification.diagnosis.code]
+    for _ in range(dx.LOCKOUT_AFTER_FAILURES - 1):
+        codes.append(verify(connection=connection).diagnosis.code)
+    assert codes[:-1] == [dx.ADMIN_SIGNIN_REJECTED] * (dx.LOCKOUT_AFTER_FAILURES - 1)
+    assert codes[-1] == dx.ADMIN_LOCKED
+    # The store now refuses even the right password; the diagnosis stays "locked".
+    connection.admin_password = server.credentials.admin_password
+    connection.save()
+    assert verify(connection=connection).diagnosis.code == dx.ADMIN_LOCKED
+
+
+def test_two_factor_required(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=True)
+    assert check(**session(server)).diagnosis.code == dx.TWO_FACTOR_REQUIRED
+
+
+def test_two_factor_with_totp_secret(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=True)
+    result = check(**session(server, totp_secret=server.credentials.totp_secret))
+    assert result.ok, result.diagnosis.as_text()
+
+
+def test_wrong_totp_secret(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=True)
+    diagnosis = check(**session(server, totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP")).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_CODE_REJECTED
+
+
+def test_unknown_store_code(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    diagnosis = check(**token(server, store_code="fr")).diagnosis
+    assert diagnosis.code == dx.STORE_CODE_UNKNOWN
+
+
+def test_known_store_code(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    assert check(**token(server, store_code="default")).ok
+
+
+def test_not_a_magento_store(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True, base_path="/shop")
+    root = server.url.removesuffix("/shop")
+    diagnosis = check(**token(server, store_domain=root)).diagnosis
+    assert diagnosis.code == dx.NOT_MAGENTO
+
+
+def test_sub_folder_store(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True, base_path="/shop")
+    assert check(**token(server)).ok
+
+
+def test_maintenance(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("maintenance")
+    assert check(**token(server)).diagnosis.code == dx.MAINTENANCE
+
+
+def test_store_error(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("server_error")
+    assert check(**token(server)).diagnosis.code == dx.STORE_ERROR
+
+
+def test_connection_refused(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    fields = token(server)
+    server.stop()
+    assert check(**fields).diagnosis.code == dx.CONNECTION_FAILED
+
+
+def test_tls_error_when_the_server_speaks_plain_http(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    fields = token(server, store_domain=server.url.replace("http://", "https://"))
+    assert check(**fields).diagnosis.code == dx.TLS_ERROR
+
+
+def test_private_address_refused_without_the_setting(sandbox_factory, settings):
+    server = sandbox_factory(bearer_enabled=True)
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = False
+    assert check(**token(server)).diagnosis.code == dx.PRIVATE_ADDRESS
+
+
+def test_client_refuses_private_peer_when_connecting(sandbox_factory, settings, make_connection):
+    # A name that resolved to a public address when saved now resolves to 127.0.0.1.
+    server = sandbox_factory(bearer_enabled=True)
+    connection = make_connection(
+        store_domain=f"http://rebind.example.com:{server.port}", allow_plain_http=True
+    )
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = False
+    with (
+        connection_client(connection, max_retries=0) as client,
+        pytest.raises(BlockedAddressError),
+    ):
+        client.request("GET", "/V1/store/storeConfigs", store_code=None)
+
+
+def test_verified_connection_saved_and_secrets_not_in_record(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    outcome = connection_create(**oauth(server))
+    assert outcome.saved
+    connection = Connection.objects.get()
+    assert connection.status == ConnectionStatus.VERIFIED
+    record = " ".join(
+        str(getattr(connection, f))
+        for f in ("last_error_message", "base_url", "timezone", "currency", "permission_results")
+    )
+    for value in server.credentials.as_dict().values():
+        if len(value) > 6:
+            assert value not in record
+    assert_no_secret(record)
+
+
+def test_admin_token_is_cached_encrypted_and_reused(sandbox_factory, make_connection):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server))
+    assert verify(connection=connection).ok
+    connection.refresh_from_db()
+    assert connection.admin_token
+    cached = connection.admin_token
+    # A second check reuses the token (no new sign-in), so the stored token is unchanged.
+    assert verify(connection=connection).ok
+    connection.refresh_from_db()
+    assert connection.admin_token == cached
