@@ -342,6 +342,7 @@ class AdminSessionAuth(MagentoAuth):
         self._clock = clock
         self._lock = threading.Lock()
         self._refusal: MagentoError | None = None
+        self._last_token: str | None = None
 
     def cache_key(self, client: MagentoClient) -> str:
         """The token cache key: one token per store address and admin user."""
@@ -377,6 +378,7 @@ class AdminSessionAuth(MagentoAuth):
             raise
         expires_at = self._clock() + self._effective_lifetime()
         self._cache.set(key, token, expires_at)
+        self._last_token = token
         return token
 
     def _effective_lifetime(self) -> float:
@@ -433,6 +435,8 @@ class AdminSessionAuth(MagentoAuth):
         found = [self._password]
         if self._totp_secret:
             found.append(self._totp_secret)
+        if self._last_token:
+            found.append(self._last_token)
         return tuple(found)
 
     def __repr__(self) -> str:

@@ -315,9 +315,9 @@ class MagentoClient:
         if not idempotent:
             return (
                 UnknownOutcomeError(
-                    f"{method} {path}: the connection to {where} failed after the request was "
-                    "sent, so the store may or may not have carried it out. Check the store "
-                    "before trying again.",
+                    f"The connection to {where} failed after the request was sent, so the "
+                    "store may or may not have carried it out. Check the store before trying "
+                    "again.",
                     **context,
                 ),
                 False,

@@ -21,6 +21,8 @@ from .errors import BlockedAddressError, TransportError
 __all__ = ["GuardedAdapter", "blocked_reason", "check_ip_address", "check_target_host"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Well-known NAT64 prefix: the last 32 bits are the IPv4 host a NAT64 gateway connects to.
+_NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def blocked_reason(address: str | IPAddress) -> str | None:
@@ -33,6 +35,8 @@ def blocked_reason(address: str | IPAddress) -> str | None:
             return blocked_reason(embedded)
         if ip.teredo is not None:
             return blocked_reason(ip.teredo[1])
+        if ip in _NAT64_PREFIX:
+            return blocked_reason(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     if ip.is_loopback:
         return "a loopback address (this server itself)"
     if ip.is_unspecified:

@@ -549,3 +549,14 @@ def test_no_credential_in_repr_str_or_logs(rs, caplog):
     for text in texts:
         for secret in secrets:
             assert secret not in text
+
+
+def test_an_error_page_echoing_the_admin_token_or_password_is_scrubbed(rs):
+    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    page = f"<html><body>Bearer {ADMIN_TOKEN} / {ADMIN_PASSWORD}</body></html>".encode()
+    rs.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
+    with pytest.raises(StoreUnavailableError) as caught:
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert ADMIN_TOKEN not in str(caught.value)
+    assert ADMIN_PASSWORD not in str(caught.value)
+    assert caught.value.body_excerpt == "Bearer [hidden] / [hidden]"

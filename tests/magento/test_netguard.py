@@ -110,6 +110,7 @@ def fake_dns(monkeypatch, answers):
         ("::ffff:10.0.0.1", "private"),
         ("::ffff:169.254.169.254", "link-local"),
         ("2002:7f00:1::", "loopback"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
     ],
 )
 def test_internal_addresses_are_blocked(address, kind):
@@ -121,7 +122,15 @@ def test_internal_addresses_are_blocked(address, kind):
 
 
 @pytest.mark.parametrize(
-    "address", ["8.8.8.8", "93.184.216.34", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
+    "address",
+    [
+        "8.8.8.8",
+        "93.184.216.34",
+        "172.32.0.1",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+    ],
 )
 def test_public_addresses_pass(address):
     assert blocked_reason(address) is None
