@@ -25,6 +25,7 @@ STDIN = "-"
 
 
 class Command(BaseCommand):
+    stealth_options = ("stdin",)
     help = (
         "Add a Magento store connection and verify it. Secrets may be given as options, as "
         "environment variables (MAGENTO_ACCESS_TOKEN, MAGENTO_CONSUMER_KEY, "

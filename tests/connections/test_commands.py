@@ -1,0 +1,279 @@
+"""add_connection, test_connection and reencrypt_connections from the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection as db
+
+from connections import diagnosis as dx
+from connections.keys import _fernet
+from connections.models import Connection, ConnectionStatus
+from tests.connections.conftest import (
+    ADMIN_TOKEN,
+    REST,
+    SECRETS,
+    add_probes,
+    add_store_configs,
+    assert_no_secret,
+    healthy_store,
+    load_error_unauthorized,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, stdin=None, **kwargs):
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        if stdin is not None:
+            kwargs["stdin"] = io.StringIO(stdin)
+        call_command(*args, stdout=out, stderr=err, **kwargs)
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_add_with_token_prints_one_json_line(store_mock):
+    healthy_store(store_mock)
+    code, out, err = run(
+        "add_connection",
+        "--name",
+        "Main store",
+        "--store-domain",
+        "shop.example.com",
+        "--access-token",
+        SECRETS["access_token"],
+    )
+    assert code == 0, err
+    line = json.loads(out.strip())
+    connection = Connection.objects.get()
+    assert line == {
+        "id": connection.pk,
+        "name": "Main store",
+        "status": "verified",
+        "diagnosis": "verified",
+    }
+    assert_no_secret(out + err)
+
+
+def test_add_reads_secrets_from_environment(store_mock, monkeypatch):
+    monkeypatch.setenv("MAGENTO_ACCESS_TOKEN", SECRETS["access_token"])
+    monkeypatch.setenv("MAGENTO_CONSUMER_KEY", SECRETS["consumer_key"])
+    monkeypatch.setenv("MAGENTO_CONSUMER_SECRET", SECRETS["consumer_secret"])
+    monkeypatch.setenv("MAGENTO_ACCESS_TOKEN_SECRET", SECRETS["access_token_secret"])
+    healthy_store(store_mock)
+    code, _out, err = run("add_connection", "--name", "Env", "--store-domain", "shop.example.com")
+    assert code == 0, err
+    connection = Connection.objects.get()
+    assert connection.uses_oauth
+    assert store_mock.calls[0].request.headers["Authorization"].startswith("OAuth ")
+
+
+def test_add_reads_secrets_from_standard_input(store_mock):
+    store_mock.add("POST", f"{REST}/V1/integration/admin/token", json=ADMIN_TOKEN)
+    healthy_store(store_mock)
+    code, _out, err = run(
+        "add_connection",
+        "--name",
+        "Stdin",
+        "--store-domain",
+        "shop.example.com",
+        "--admin-username",
+        "portal-bot",
+        "--admin-password",
+        "-",
+        stdin=SECRETS["admin_password"] + "\n",
+    )
+    assert code == 0, err
+    connection = Connection.objects.get()
+    assert connection.admin_password == SECRETS["admin_password"]
+    assert json.loads(store_mock.calls[0].request.body)["password"] == SECRETS["admin_password"]
+
+
+def test_failed_verification_exits_1_with_the_diagnosis_and_saves_nothing(store_mock):
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: (status, body)
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
+        },
+    )
+    code, out, err = run(
+        "add_connection",
+        "--name",
+        "Bad",
+        "--store-domain",
+        "shop.example.com",
+        "--access-token",
+        SECRETS["access_token"],
+    )
+    assert code == 1
+    assert json.loads(out.strip())["status"] == "failed"
+    assert "Magento did not accept the Access Token" in err
+    assert "/connections/guide/integration-token/#bearer-setting" in err
+    assert not Connection.objects.exists()
+    assert_no_secret(out + err)
+
+
+def test_save_anyway_keeps_it_but_still_exits_1(store_mock):
+    code, out, _err = run(
+        "add_connection",
+        "--name",
+        "Later",
+        "--store-domain",
+        "nowhere.example.com",
+        "--access-token",
+        SECRETS["access_token"],
+        "--save-anyway",
+    )
+    assert code == 1
+    line = json.loads(out.strip())
+    assert line["status"] == "failed" and line["diagnosis"] == dx.DNS_FAILED
+    assert Connection.objects.get().pk == line["id"]
+
+
+def test_no_verify_saves_unverified_without_calling_the_store(store_mock):
+    code, out, _ = run(
+        "add_connection",
+        "--name",
+        "Offline",
+        "--store-domain",
+        "shop.example.com",
+        "--access-token",
+        SECRETS["access_token"],
+        "--no-verify",
+    )
+    assert code == 0
+    assert json.loads(out.strip())["status"] == ConnectionStatus.UNVERIFIED
+    assert len(store_mock.calls) == 0
+
+
+def test_bad_values_are_reported_by_field():
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "add_connection",
+            "--name",
+            "X",
+            "--store-domain",
+            "ftp://shop.example.com",
+            "--consumer-key",
+            SECRETS["consumer_key"],
+            "--access-token",
+            SECRETS["access_token"],
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
+    text = str(caught.value)
+    assert "store_domain:" in text and "consumer_secret:" in text
+    assert_no_secret(text)
+
+
+def test_both_methods_at_once_is_refused():
+    with pytest.raises(CommandError, match="Choose one authentication type"):
+        call_command(
+            "add_connection",
+            "--name",
+            "X",
+            "--store-domain",
+            "shop.example.com",
+            "--access-token",
+            "abc",
+            "--admin-username",
+            "bot",
+            "--admin-password",
+            "pw",
+            stdout=io.StringIO(),
+        )
+
+
+def test_test_connection_exit_0_only_when_verified(store_mock, make_connection):
+    make_connection(name="Main store")
+    healthy_store(store_mock)
+    code, out, _ = run("test_connection", "main store")
+    assert code == 0
+    assert "verified" in out and "Europe/Berlin" in out
+    store_mock.reset()
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers={"/V1/products": (status, body)})
+    code, out, _ = run("test_connection", "Main store")
+    assert code == 1
+    assert "Some API permissions are missing" in out
+    assert "Products" in out
+    assert_no_secret(out)
+
+
+def test_test_connection_unknown_name():
+    with pytest.raises(CommandError, match="No connection named"):
+        call_command("test_connection", "Nope", stdout=io.StringIO())
+
+
+def _write_raw(pk: int, field: str, raw: bytes) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(f"UPDATE connections_connection SET {field} = %s WHERE id = %s", [raw, pk])
+
+
+def test_reencrypt_after_key_rotation(make_connection, monkeypatch):
+    import pickle
+
+    connection = make_connection()
+    old_secret, old_crypto = "old-secret-key-for-test", "old-cryptography-key-for-test"
+    old = _fernet(secret_key=old_secret, cryptography_key=old_crypto)
+    _write_raw(connection.pk, "access_token", old.encrypt(pickle.dumps("rotated-token-value")))
+    # With the current keys the value cannot be read: loading the row fails.
+    with pytest.raises(dx.UNREADABLE_ERRORS):
+        Connection.objects.get(pk=connection.pk)
+    code, out, _ = run("test_connection", "Main store")
+    assert code == 1
+
+    monkeypatch.setenv("OLD_DJANGO_SECRET_KEY", old_secret)
+    monkeypatch.setenv("OLD_CRYPTOGRAPHY_KEY", old_crypto)
+    code, out, _ = run("reencrypt_connections", "--dry-run")
+    assert "Would re-encrypt 1 connection(s)" in out
+    with pytest.raises(dx.UNREADABLE_ERRORS):
+        Connection.objects.get(pk=connection.pk)
+    code, out, _ = run("reencrypt_connections")
+    assert "Re-encrypted 1 connection(s)" in out
+    assert "rotated-token-value" not in out
+    assert Connection.objects.get(pk=connection.pk).access_token == "rotated-token-value"
+    code, out, _ = run("reencrypt_connections")
+    assert "Re-encrypted 0 connection(s); 1 already used the current keys" in out
+
+
+def test_reencrypt_with_wrong_old_keys_names_the_connection(make_connection, monkeypatch):
+    import pickle
+
+    connection = make_connection()
+    old = _fernet(secret_key="really-old", cryptography_key="really-old-crypto")
+    _write_raw(connection.pk, "access_token", old.encrypt(pickle.dumps("x")))
+    monkeypatch.setenv("OLD_DJANGO_SECRET_KEY", "wrong-guess")
+    with pytest.raises(CommandError, match="Main store"):
+        call_command("reencrypt_connections", stdout=io.StringIO())
+
+
+def test_reencrypt_needs_old_keys(monkeypatch):
+    monkeypatch.delenv("OLD_DJANGO_SECRET_KEY", raising=False)
+    monkeypatch.delenv("OLD_CRYPTOGRAPHY_KEY", raising=False)
+    with pytest.raises(CommandError, match="OLD_DJANGO_SECRET_KEY"):
+        call_command("reencrypt_connections", stdout=io.StringIO())
+
+
+def test_reencrypt_when_only_the_secret_key_changed(make_connection, monkeypatch):
+    import pickle
+
+    connection = make_connection()
+    old = _fernet(secret_key="previous-django-secret-key", cryptography_key=None)
+    _write_raw(connection.pk, "access_token", old.encrypt(pickle.dumps("kept-token")))
+    monkeypatch.setenv("OLD_DJANGO_SECRET_KEY", "previous-django-secret-key")
+    monkeypatch.delenv("OLD_CRYPTOGRAPHY_KEY", raising=False)
+    code, out, _ = run("reencrypt_connections")
+    assert code == 0 and "Re-encrypted 1 connection(s)" in out
+    assert Connection.objects.get(pk=connection.pk).access_token == "kept-token"
