@@ -28,6 +28,7 @@ from magento import (
     UnexpectedResponseError,
 )
 from magento.auth import natural_compare, oauth_base_string
+from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: F401
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 
@@ -560,3 +561,80 @@ def test_an_error_page_echoing_the_admin_token_or_password_is_scrubbed(rs):
     assert ADMIN_TOKEN not in str(caught.value)
     assert ADMIN_PASSWORD not in str(caught.value)
     assert caught.value.body_excerpt == "Bearer [hidden] / [hidden]"
+
+
+# -- over real HTTP against the sandbox store ---------------------------------------------------
+
+
+def sandbox_client(server, auth):
+    return MagentoClient(server.url, auth, allow_private_network=True, sleep=lambda s: None)
+
+
+def sandbox_oauth(server):
+    c = server.credentials
+    return OAuth1Auth(c.consumer_key, c.consumer_secret, c.access_token, c.access_token_secret)
+
+
+def test_sandbox_accepts_a_signed_search_with_twelve_filters(sandbox_store):  # noqa: F811
+    pairs = []
+    for group in range(12):
+        prefix = f"searchCriteria[filter_groups][{group}][filters][0]"
+        pairs += [
+            (f"{prefix}[field]", "email"),
+            (f"{prefix}[value]", f"nobody {group}+x@example.com"),
+            (f"{prefix}[condition_type]", "neq"),
+        ]
+    pairs += [("searchCriteria[pageSize]", "50"), ("searchCriteria[currentPage]", "1")]
+    with sandbox_client(sandbox_store, sandbox_oauth(sandbox_store)) as client:
+        result = client.request("GET", "/V1/customers/search", params=pairs)
+    assert result["total_count"] == 3
+    assert len(result["items"]) == 3
+
+
+def test_sandbox_bearer_token_needs_the_store_option(sandbox_store):  # noqa: F811
+    client = sandbox_client(
+        sandbox_store, IntegrationTokenAuth(sandbox_store.credentials.access_token)
+    )
+    with pytest.raises(AuthenticationError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    assert refused.value.resources == "Magento_Backend::store"
+    sandbox_store.bearer_enabled = True
+    assert isinstance(client.request("GET", "/V1/store/storeConfigs"), list)
+
+
+def test_sandbox_admin_session_renews_an_expired_token_once(sandbox_factory):  # noqa: F811
+    server = sandbox_factory(two_factor_enabled=False)
+    credentials = server.credentials
+    auth = AdminSessionAuth(
+        credentials.admin_username, credentials.admin_password, clock=server.store.clock
+    )
+    client = sandbox_client(server, auth)
+    assert client.request("GET", "/V1/customers/1")["id"] == 1
+    first_token = auth._last_token
+    server.auth.expire_admin_tokens()
+    assert client.request("GET", "/V1/customers/1")["id"] == 1
+    assert auth._last_token != first_token
+
+
+def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store):  # noqa: F811
+    server = sandbox_store
+    assert server.two_factor_enabled  # Magento 2.4's default
+    credentials = server.credentials
+    without_code = sandbox_client(
+        server, AdminSessionAuth(credentials.admin_username, credentials.admin_password)
+    )
+    with pytest.raises(TwoFactorRequiredError):
+        without_code.request("GET", "/V1/store/storeConfigs")
+    auth = AdminSessionAuth(
+        credentials.admin_username,
+        credentials.admin_password,
+        totp_secret=credentials.totp_secret,
+        clock=server.store.clock,
+    )
+    assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
+
+
+def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):  # noqa: F811
+    auth = AdminSessionAuth(sandbox_store.credentials.admin_username, "not-the-password")
+    with pytest.raises(InvalidCredentialsError, match="30 minutes"):
+        sandbox_client(sandbox_store, auth).request("GET", "/V1/store/storeConfigs")
