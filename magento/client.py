@@ -84,6 +84,8 @@ class MagentoClient:
         self.auth = auth
         self.store_code = None if store_code is None else validate_store_code(store_code)
         self.verify_tls = verify_tls
+        if connect_timeout <= 0 or read_timeout <= 0:
+            raise ValueError("connect_timeout and read_timeout must be positive (seconds).")
         self.timeout = (float(connect_timeout), float(read_timeout))
         if max_retries < 0 or max_retry_seconds < 0:
             raise ValueError("max_retries and max_retry_seconds must not be negative.")

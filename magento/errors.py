@@ -448,6 +448,11 @@ def _error_without_json(
             " A web server, proxy or firewall in front of Magento refused the request before "
             "it reached Magento."
         )
+    elif status == 404 and "%2f" in (context.get("path") or "").lower():
+        hint = (
+            " The web server in front of Magento refused an encoded '/' (%2F) in the address; "
+            "Apache needs 'AllowEncodedSlashes NoDecode' for such SKUs."
+        )
     elif status == 404:
         hint = " Check the Store Domain: no Magento REST API answered at this address."
     return UnexpectedResponseError(

@@ -106,6 +106,12 @@ def test_timeouts_and_tls_verification_are_passed_to_requests(rs, sleeps):
     assert kwargs["verify"] is False
 
 
+@pytest.mark.parametrize("timeouts", [(0, 30), (10, 0), (-1, 5)])
+def test_timeouts_must_be_positive(sleeps, timeouts):
+    with pytest.raises(ValueError, match="positive"):
+        make_client(sleeps, connect_timeout=timeouts[0], read_timeout=timeouts[1])
+
+
 def test_one_session_serves_every_call(rs, sleeps, monkeypatch):
     rs.get(CONFIGS_URL, json=[])
     client = make_client(sleeps)

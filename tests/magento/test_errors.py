@@ -201,6 +201,12 @@ def test_html_404_suggests_checking_the_store_domain():
     assert "Store Domain" in error.message
 
 
+def test_html_404_for_an_encoded_slash_names_the_web_server_setting():
+    page = b"<html><head><title>404 Not Found</title></head></html>"
+    error = error_from_response(404, page, content_type="text/html", path="/V1/products/A%2FB")
+    assert "AllowEncodedSlashes" in error.message
+
+
 def test_html_429_from_a_proxy_is_still_rate_limited():
     page = b"<html><head><title>Too many requests</title></head></html>"
     error = error_from_response(429, page, content_type="text/html", retry_after=3.0)
