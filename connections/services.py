@@ -192,12 +192,27 @@ def connection_auth(connection: Connection) -> MagentoAuth:
     return IntegrationTokenAuth(connection.access_token)
 
 
+class PlainHttpNotAllowed(ValueError):
+    """The connection uses http:// to a public store without the per-connection opt-in."""
+
+
 def connection_client(connection: Connection, **overrides: Any) -> MagentoClient:
     """The one way to build a MagentoClient for a connection (settings, timeouts, tokens).
 
     Outbound safety follows ALLOW_PRIVATE_NETWORK_TARGETS; `overrides` are passed to
     MagentoClient (tests inject `sleep` or `session`; verification uses fewer retries).
+    Raises PlainHttpNotAllowed for http:// without the opt-in (when private targets are off,
+    every reachable store is public).
     """
+    address = parse_store_domain(connection.store_domain)
+    if (
+        address.scheme == "http"
+        and not connection.allow_plain_http
+        and not settings.ALLOW_PRIVATE_NETWORK_TARGETS
+    ):
+        raise PlainHttpNotAllowed(
+            f"Connection {connection.name!r} uses plain http:// without 'Allow plain http://'."
+        )
     timeout = float(connection.timeout_seconds or 30)
     options: dict[str, Any] = {
         "store_code": connection.store_code or "all",
@@ -207,9 +222,7 @@ def connection_client(connection: Connection, **overrides: Any) -> MagentoClient
         "allow_private_network": bool(settings.ALLOW_PRIVATE_NETWORK_TARGETS),
     }
     options.update(overrides)
-    return MagentoClient(
-        parse_store_domain(connection.store_domain), connection_auth(connection), **options
-    )
+    return MagentoClient(address, connection_auth(connection), **options)
 
 
 def _preflight(connection: Connection) -> dx.Diagnosis | None:

@@ -530,3 +530,26 @@ def test_verify_records_failure_then_success(store_mock, make_connection):
     assert connection_verify(connection=connection).ok
     connection.refresh_from_db()
     assert (connection.status, connection.last_error_code) == ("verified", "")
+
+
+def test_client_builder_passes_the_connection_settings(make_connection, settings):
+    from connections.services import connection_client
+
+    connection = make_connection(store_code="default", verify_tls=False, timeout_seconds=45)
+    client = connection_client(connection)
+    assert client.store_code == "default"
+    assert client.verify_tls is False
+    assert client.timeout == (10.0, 45.0)
+    assert client.allow_private_network is False
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+    assert connection_client(connection).allow_private_network is True
+
+
+def test_client_builder_refuses_plain_http_without_opt_in(make_connection):
+    from connections.services import PlainHttpNotAllowed, connection_client
+
+    connection = make_connection(store_domain="http://plain.example.com")
+    with pytest.raises(PlainHttpNotAllowed):
+        connection_client(connection)
+    connection.allow_plain_http = True
+    assert connection_client(connection).address.scheme == "http"
