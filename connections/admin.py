@@ -160,7 +160,9 @@ class ConnectionAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # Credentials are decrypted only when a page really needs them, so the list keeps
+        # working even if the encryption keys changed.
+        queryset = super().get_queryset(request).defer(*SECRET_FIELDS, "admin_token")
         if automations_relation() is not None:
             queryset = queryset.annotate(automation_count=Count("automations", distinct=True))
         return queryset
@@ -233,6 +235,14 @@ class ConnectionAdmin(admin.ModelAdmin):
         ]
         return self._changeform_view(request, object_id, form_url, extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except dx.UNREADABLE_ERRORS:
+            diagnosis = dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE)
+            self.message_user(request, diagnosis.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:connections_connection_changelist"))
+
     def save_model(self, request, obj, form, change):
         outcome = connection_save(
             connection=obj,
@@ -253,6 +263,12 @@ class ConnectionAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 f"Saved without a working connection. {diagnosis.title}.",
+                messages.WARNING,
+            )
+        if obj.allow_plain_http and obj.store_domain.startswith("http://"):
+            self.message_user(
+                request,
+                "This connection uses plain http://: the store's credentials travel unencrypted.",
                 messages.WARNING,
             )
 
@@ -288,7 +304,9 @@ class ConnectionAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not can_verify(request):
             raise PermissionDenied
-        connection = get_object_or_404(Connection, pk=object_id)
+        connection = get_object_or_404(
+            Connection.objects.defer(*SECRET_FIELDS, "admin_token"), pk=object_id
+        )
         self._report(
             request, connection, connection_verify(connection=connection, user=request.user)
         )

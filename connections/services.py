@@ -302,7 +302,13 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
     checked_at = timezone.now()
     host = parse_store_domain(connection.store_domain).host
     timeout = connection.timeout_seconds or 30
-    secrets = connection_secrets(connection)
+    try:
+        secrets = connection_secrets(connection)
+    except dx.UNREADABLE_ERRORS:
+        # Saved with other SECRET_KEY / CRYPTOGRAPHY_KEY: nothing to send to the store.
+        return VerificationResult(
+            diagnosis=dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE), checked_at=checked_at
+        )
 
     def finish(diagnosis: dx.Diagnosis, **kwargs: Any) -> VerificationResult:
         if diagnosis.detail:
@@ -477,7 +483,12 @@ def connection_verify(
     result = connection_check(connection=connection, **client_overrides)
     with transaction.atomic():
         # Re-read inside the transaction so a concurrent edit of other fields is not undone.
-        fresh = Connection.objects.select_for_update().get(pk=connection.pk)
+        # Credentials stay deferred: they are not changed here (and may be unreadable).
+        fresh = (
+            Connection.objects.select_for_update()
+            .only("pk", *VERIFICATION_FIELDS, "updated_by")
+            .get(pk=connection.pk)
+        )
         _apply_verification(fresh, result)
         if user is not None and getattr(user, "pk", None):
             fresh.updated_by = user

@@ -63,6 +63,22 @@ def fake_dns(monkeypatch):
     return FAKE_DNS
 
 
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Tests never reach the real network: sockets may only connect to this machine."""
+    import ipaddress
+
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            raise OSError(f"test tried to connect to {host}; only loopback is allowed")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
 @pytest.fixture
 def store_mock():
     """A strict responses mock: every registered answer must be used, nothing else is called."""
