@@ -132,8 +132,10 @@ class ConnectionTokenCache:
     Only the hash of the cache key is stored, so the admin user name is not repeated in clear.
     """
 
-    def __init__(self, connection_id: int) -> None:
+    def __init__(self, connection_id: int, *, write_only: bool = False) -> None:
         self.connection_id = connection_id
+        # Write-only: always sign in (a check must prove the password), then share the token.
+        self.write_only = write_only
 
     @staticmethod
     def _key_hash(key: str) -> str:
@@ -141,6 +143,8 @@ class ConnectionTokenCache:
 
     def get(self, key: str) -> str | None:
         """The cached admin token for key, or None if missing, for another key, or expired."""
+        if self.write_only:
+            return None
         row = (
             Connection.objects.filter(pk=self.connection_id)
             .values("admin_token", "admin_token_key", "admin_token_expires_at")
@@ -172,10 +176,15 @@ def connection_secrets(connection: Connection) -> list[str]:
     return [v for v in values if v]
 
 
-def connection_auth(connection: Connection) -> MagentoAuth:
-    """The client authentication for the connection's method (OAuth 1.0a wins when complete)."""
+def connection_auth(connection: Connection, *, fresh_sign_in: bool = False) -> MagentoAuth:
+    """The client authentication for the connection's method (OAuth 1.0a wins when complete).
+
+    `fresh_sign_in` ignores a cached admin token (used when checking the password).
+    """
     if connection.auth_method == AuthMethod.SESSION:
-        cache = ConnectionTokenCache(connection.pk) if connection.pk else None
+        cache = (
+            ConnectionTokenCache(connection.pk, write_only=fresh_sign_in) if connection.pk else None
+        )
         return AdminSessionAuth(
             connection.admin_username,
             connection.admin_password,
@@ -196,7 +205,9 @@ class PlainHttpNotAllowed(ValueError):
     """The connection uses http:// to a public store without the per-connection opt-in."""
 
 
-def connection_client(connection: Connection, **overrides: Any) -> MagentoClient:
+def connection_client(
+    connection: Connection, *, fresh_sign_in: bool = False, **overrides: Any
+) -> MagentoClient:
     """The one way to build a MagentoClient for a connection (settings, timeouts, tokens).
 
     Outbound safety follows ALLOW_PRIVATE_NETWORK_TARGETS; `overrides` are passed to
@@ -222,7 +233,8 @@ def connection_client(connection: Connection, **overrides: Any) -> MagentoClient
         "allow_private_network": bool(settings.ALLOW_PRIVATE_NETWORK_TARGETS),
     }
     options.update(overrides)
-    return MagentoClient(address, connection_auth(connection), **options)
+    auth = connection_auth(connection, fresh_sign_in=fresh_sign_in)
+    return MagentoClient(address, auth, **options)
 
 
 def _preflight(connection: Connection) -> dx.Diagnosis | None:
@@ -321,7 +333,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 
     client_overrides.setdefault("max_retries", 0)
     try:
-        client = connection_client(connection, **client_overrides)
+        client = connection_client(connection, fresh_sign_in=True, **client_overrides)
     except ValueError as error:
         # The client refuses malformed credentials before sending anything.
         return finish(dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)))
@@ -512,12 +524,6 @@ def _clear_unused_credentials(connection: Connection) -> None:
         connection.totp_secret = ""
 
 
-def _forget_admin_token(connection: Connection) -> None:
-    connection.admin_token = ""
-    connection.admin_token_key = ""
-    connection.admin_token_expires_at = None
-
-
 def _normalise(connection: Connection) -> None:
     connection.name = (connection.name or "").strip()
     connection.store_domain = parse_store_domain(connection.store_domain).display
@@ -560,7 +566,11 @@ def connection_save(
             if not connection.pk:
                 connection.created_by = user
             connection.updated_by = user
-        connection.save()
+        if connection.pk:
+            # The admin token may have been renewed in the database while verifying.
+            connection.save(update_fields=_SAVED_FIELDS)
+        else:
+            connection.save()
     logger.info("Connection %s (%s) saved: %s", connection.pk, connection.name, connection.status)
     return SaveOutcome(connection=connection, verification=verification, saved=True)
 
@@ -631,8 +641,8 @@ def connection_update(
 ) -> SaveOutcome:
     """Apply changes to a connection, verify, and save (same rules as connection_create).
 
-    A blank secret in `changes` keeps the saved one. A new admin password forgets the cached
-    admin token (a new store or user name never matches the cached token's key anyway).
+    A blank secret in `changes` keeps the saved one. The cached admin token needs no care: its
+    key covers store and user, a check signs in afresh, and a refused token is renewed once.
     """
     unknown = set(changes) - _EDITABLE_FIELDS
     if unknown:
@@ -640,8 +650,6 @@ def connection_update(
     for name, value in changes.items():
         if name in SECRET_FIELDS and not value:
             continue
-        if name == "admin_password" and value != connection.admin_password:
-            _forget_admin_token(connection)
         setattr(connection, name, value)
     return connection_save(
         connection=connection,
@@ -653,13 +661,12 @@ def connection_update(
     )
 
 
-def connection_forget_secrets(*, connection: Connection, fields: list[str]) -> None:
-    """Remove optional credentials (OAuth set, 2FA secret) on purpose; blank inputs keep them."""
-    for name in fields:
-        if name not in SECRET_FIELDS:
-            raise ValueError(f"{name} is not a credential field")
-        setattr(connection, name, "")
-
+_SAVED_FIELDS = [
+    f.name
+    for f in Connection._meta.concrete_fields
+    if not f.primary_key
+    and f.name not in ("admin_token", "admin_token_key", "admin_token_expires_at", "created_at")
+]
 
 _EDITABLE_FIELDS = {
     "name",

@@ -233,14 +233,29 @@ def test_verified_connection_saved_and_secrets_not_in_record(sandbox_factory):
     assert_no_secret(record)
 
 
-def test_admin_token_is_cached_encrypted_and_reused(sandbox_factory, make_connection):
+def test_check_signs_in_again_and_shares_the_token(sandbox_factory, make_connection):
     server = sandbox_factory(two_factor_enabled=False)
     connection = make_connection(**session(server))
     assert verify(connection=connection).ok
     connection.refresh_from_db()
-    assert connection.admin_token
-    cached = connection.admin_token
-    # A second check reuses the token (no new sign-in), so the stored token is unchanged.
+    first = connection.admin_token
+    assert first
+    # A check always proves the password: it signs in again instead of trusting the cache.
     assert verify(connection=connection).ok
     connection.refresh_from_db()
+    assert connection.admin_token and connection.admin_token != first
+    cached = connection.admin_token
+    # Automations reuse the shared token: no new sign-in for ordinary calls.
+    with connection_client(connection) as client:
+        client.request("GET", "/V1/store/storeConfigs", store_code=None)
+    connection.refresh_from_db()
     assert connection.admin_token == cached
+
+
+def test_check_notices_a_wrong_password_despite_a_cached_token(sandbox_factory, make_connection):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server))
+    assert verify(connection=connection).ok
+    connection.admin_password = "not-the-password"
+    connection.save()
+    assert verify(connection=connection).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED

@@ -553,3 +553,31 @@ def test_client_builder_refuses_plain_http_without_opt_in(make_connection):
         connection_client(connection)
     connection.allow_plain_http = True
     assert connection_client(connection).address.scheme == "http"
+
+
+def test_update_with_blank_secret_keeps_it_and_rejects_unknown_fields(store_mock, make_connection):
+    from connections.services import connection_update
+
+    connection = make_connection()
+    healthy_store(store_mock)
+    outcome = connection_update(
+        connection=connection, changes={"name": "Renamed", "access_token": ""}
+    )
+    assert outcome.saved
+    fresh = Connection.objects.get(pk=connection.pk)
+    assert fresh.name == "Renamed"
+    assert fresh.access_token == SECRETS["access_token"]
+    with pytest.raises(ValueError, match="status"):
+        connection_update(connection=connection, changes={"status": "verified"})
+
+
+def test_update_keeps_an_admin_token_renewed_during_the_check(store_mock, make_connection):
+    from connections.services import connection_update
+
+    connection = make_connection(**session_fields())
+    store_mock.add(responses.POST, f"{REST}/V1/integration/admin/token", json=ADMIN_TOKEN)
+    healthy_store(store_mock)
+    assert connection_update(connection=connection, changes={"timeout_seconds": 20}).saved
+    fresh = Connection.objects.get(pk=connection.pk)
+    assert fresh.timeout_seconds == 20
+    assert fresh.admin_token == ADMIN_TOKEN
