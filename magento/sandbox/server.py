@@ -126,6 +126,7 @@ class SandboxServer:
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
         self._thread: threading.Thread | None = None
+        self._serving_here = False
         self.port = self._httpd.server_address[1]
         self.store.base_url = self.url + "/"
 
@@ -167,11 +168,13 @@ class SandboxServer:
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until stop() is called from another thread."""
-        self._httpd.serve_forever()
+        self._serving_here = True
+        self._httpd.serve_forever(0.05)
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._httpd.shutdown()
+        """Stop serving and release the port (also for a server that was never started)."""
+        if self._thread is not None or self._serving_here:
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -1,0 +1,5 @@
+"""`python -m magento.sandbox`: run the sandbox store without Django."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,201 @@
+"""Starting the sandbox from a command line: options, the banner, and serving until stopped.
+
+Used by `python manage.py magento_sandbox` (a thin Django door) and `python -m magento.sandbox`.
+Credentials come from options, then MAGENTO_SANDBOX_* environment variables, else are random
+for this run; the banner prints them because this is a local demo store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+
+from .activity import ActivitySimulator
+from .auth import Credentials
+from .server import SandboxServer
+from .store import SandboxStore
+
+CREDENTIAL_OPTIONS = (
+    "consumer_key",
+    "consumer_secret",
+    "access_token",
+    "access_token_secret",
+    "admin_username",
+    "admin_password",
+    "totp_secret",
+)
+ENV_PREFIX = "MAGENTO_SANDBOX_"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options (shared by the Django command and `python -m magento.sandbox`)."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8081, help="port (0 picks a free one)")
+    parser.add_argument("--base-path", default="", help='install sub-folder, e.g. "/shop"')
+    parser.add_argument("--seed-customers", type=int, default=20)
+    parser.add_argument("--seed-products", type=int, default=20)
+    parser.add_argument("--seed-orders", type=int, default=50)
+    parser.add_argument(
+        "--simulate-activity",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="create customers, products and orders and update customers, one event every "
+        "SECONDS (0: off)",
+    )
+    parser.add_argument("--random-seed", type=int, default=None, help="repeatable demo data")
+    parser.add_argument(
+        "--enable-bearer",
+        action="store_true",
+        help='allow the integration access token as a standalone Bearer token ("Allow OAuth '
+        'Access Tokens to be used as standalone Bearer tokens" = Yes)',
+    )
+    parser.add_argument("--disable-2fa", action="store_true", help="no two-factor sign-in")
+    parser.add_argument(
+        "--no-input-limits", action="store_true", help="no 300 page-size cap, no default size"
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="enable /__sandbox__/ endpoints (fault injection, flags) for out-of-process tests",
+    )
+    parser.add_argument("--log-requests", action="store_true", help="print each request")
+    for name in CREDENTIAL_OPTIONS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            default=None,
+            help=f"default: ${ENV_PREFIX}{name.upper()} or random",
+        )
+
+
+@dataclass
+class Sandbox:
+    """A configured, not yet started sandbox: the server and the optional activity simulator."""
+
+    server: SandboxServer
+    activity: ActivitySimulator | None
+    seeded: dict[str, int]
+
+
+def build(options: dict, environ: dict | None = None) -> Sandbox:
+    """Create the store (seeded) and server from parsed options; nothing is started yet."""
+    environ = os.environ if environ is None else environ
+    given = {
+        name: options.get(name) or environ.get(ENV_PREFIX + name.upper())
+        for name in CREDENTIAL_OPTIONS
+    }
+    store = SandboxStore(
+        credentials=Credentials.generate(**given),
+        random_seed=options.get("random_seed"),
+        bearer_enabled=bool(options.get("enable_bearer")),
+        two_factor_enabled=not options.get("disable_2fa"),
+        input_limits_enabled=not options.get("no_input_limits"),
+    )
+    seeded = {
+        "customers": options.get("seed_customers", 20),
+        "products": options.get("seed_products", 20),
+        "orders": options.get("seed_orders", 50),
+    }
+    store.seed(**seeded)
+    server = SandboxServer(
+        store,
+        options.get("host", "127.0.0.1"),
+        options.get("port", 8081),
+        base_path=options.get("base_path") or "",
+        control=bool(options.get("control")),
+        log_requests=bool(options.get("log_requests")),
+    )
+    interval = options.get("simulate_activity") or 0
+    activity = ActivitySimulator(store, interval) if interval > 0 else None
+    return Sandbox(server=server, activity=activity, seeded=seeded)
+
+
+def banner(sandbox: Sandbox) -> str:
+    """What the command prints: Store Domain and the credentials for each sign-in method."""
+    server = sandbox.server
+    c = server.credentials
+    store = server.store
+    bearer = (
+        "accepted"
+        if store.bearer_enabled
+        else "refused, as on a default Magento 2.4.4+ (start with --enable-bearer to allow it)"
+    )
+    lines = [
+        "Magento sandbox store (a local stand-in for demos and tests)",
+        "",
+        f"Store Domain:          {server.url}",
+        "",
+        "Integration, OAuth 1.0a (HMAC-SHA256):",
+        f"  Consumer key:        {c.consumer_key}",
+        f"  Consumer secret:     {c.consumer_secret}",
+        f"  Access token:        {c.access_token}",
+        f"  Access token secret: {c.access_token_secret}",
+        f"Integration access token as Bearer token: {bearer}",
+        "",
+        "Admin account (admin token sign-in):",
+        f"  Username:            {c.admin_username}",
+        f"  Password:            {c.admin_password}",
+    ]
+    if store.two_factor_enabled:
+        uri = pyotp.TOTP(c.totp_secret).provisioning_uri(
+            name=c.admin_username, issuer_name="Magento sandbox"
+        )
+        lines += [
+            f"  2FA (Google Authenticator) secret: {c.totp_secret}",
+            f"  2FA setup URI:       {uri}",
+        ]
+    else:
+        lines.append("  2FA:                 off")
+    seeded = sandbox.seeded
+    lines += [
+        "",
+        f"Demo data: {seeded['customers']} customers, {seeded['products']} products, "
+        f"{seeded['orders']} orders.",
+    ]
+    if sandbox.activity is not None:
+        lines.append(
+            f"Activity: one new customer, product, order or customer update every "
+            f"{sandbox.activity.interval:g} s."
+        )
+    if server.control:
+        lines.append(f"Control endpoints: {server.url}/__sandbox__/state and /__sandbox__/faults")
+    lines += ["", "Serving until stopped (Ctrl+C)."]
+    return "\n".join(lines)
+
+
+def serve(
+    sandbox: Sandbox,
+    *,
+    write: Callable[[str], None],
+    stop_event: threading.Event | None = None,
+    ready: Callable[[SandboxServer], None] | None = None,
+) -> None:
+    """Print the banner and serve until Ctrl+C or until `stop_event` is set."""
+    server = sandbox.server
+    server.start()
+    if sandbox.activity is not None:
+        sandbox.activity.start()
+    write(banner(sandbox))
+    if ready is not None:
+        ready(server)
+    try:
+        (stop_event or threading.Event()).wait()
+    except KeyboardInterrupt:
+        write("Stopping.")
+    finally:
+        if sandbox.activity is not None:
+            sandbox.activity.stop()
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m magento.sandbox [options]`."""
+    parser = argparse.ArgumentParser(prog="python -m magento.sandbox", description=__doc__)
+    add_arguments(parser)
+    options = vars(parser.parse_args(argv))
+    serve(build(options), write=print)
