@@ -61,6 +61,16 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     with SandboxServer(store) as server, requests.Session() as session:
+        handled: list[float] = []
+        answer = server.handle
+
+        def timed_handle(*args):
+            began = time.perf_counter()
+            result = answer(*args)
+            handled.append((time.perf_counter() - began) * 1000)
+            return result
+
+        server.handle = timed_handle
         session.headers["Authorization"] = f"Bearer {server.credentials.access_token}"
         url = f"{server.url}/rest/all/V1/orders"
         step = max(1, options.orders // options.rounds)
@@ -79,6 +89,17 @@ def main(argv: list[str] | None = None) -> None:
             f"{len(timings)} requests: median {statistics.median(timings):.1f} ms, "
             f"max {max(timings):.1f} ms, "
             f"{len(response.content) / 1024:.0f} KiB per page"
+        )
+        print(
+            f"  of which inside the server (route, auth, search, render, JSON): "
+            f"median {statistics.median(handled[1:]):.1f} ms, max {max(handled[1:]):.1f} ms"
+        )
+        handled.clear()
+        for _round in range(5):
+            session.get(url, params=_page_query(options.orders // 2, options.page_size))
+        print(
+            f"same page again (JSON cache warm), inside the server: "
+            f"median {statistics.median(handled[1:]):.1f} ms"
         )
         poll = {
             "searchCriteria[filterGroups][0][filters][0][field]": "updated_at",

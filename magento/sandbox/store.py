@@ -468,14 +468,14 @@ class SandboxStore:
             picks = self.rng.sample(
                 self.products.ids, k=min(len(self.products.ids), self.rng.choice((1, 1, 2, 3)))
             )
-            chosen = [(self.products.rows[p], float(self.rng.choice((1, 1, 2)))) for p in picks]
+            chosen = [(self.products.rows[p], self.rng.choice((1, 1, 2))) for p in picks]
         else:
             chosen = []
             for sku, qty in lines:
                 product_id = self._skus.get(str(sku).lower())
                 if product_id is None:
                     raise ValueError(f"no product with SKU {sku!r}")
-                chosen.append((self.products.rows[product_id], float(qty)))
+                chosen.append((self.products.rows[product_id], _num(float(qty))))
         order_id = self.orders.next_id
         self.orders.next_id += 1
         items = []
@@ -484,7 +484,7 @@ class SandboxStore:
         for product, qty in chosen:
             item_id = self._next_item_id
             self._next_item_id += 1
-            price = float(product["price"])
+            price = _num(float(product["price"]))
             subtotal += price * qty
             weight += float(product.get("weight") or 0) * qty
             items.append(
@@ -496,10 +496,10 @@ class SandboxStore:
                     "product_type": product.get("type_id", "simple"),
                     "price": price,
                     "qty_ordered": qty,
-                    "qty_shipped": 0.0,
-                    "qty_invoiced": qty if state != "new" else 0.0,
-                    "qty_canceled": qty if state == "canceled" else 0.0,
-                    "weight": float(product.get("weight") or 0),
+                    "qty_shipped": 0,
+                    "qty_invoiced": qty if state != "new" else 0,
+                    "qty_canceled": qty if state == "canceled" else 0,
+                    "weight": _num(float(product.get("weight") or 0)),
                 }
             )
         if customer is not None:
@@ -628,20 +628,22 @@ class SandboxStore:
         shipping = record["shipping_amount"]
         subtotal = record["subtotal"]
         invoiced = sum(i["qty_invoiced"] * i["price"] for i in record["items"])
+        grand_total, shipping, subtotal = grand_total, shipping, subtotal
+        total_due = _num(grand_total - invoiced if invoiced else grand_total)
         body: dict[str, Any] = {
             "applied_rule_ids": "1",
             "base_currency_code": "USD",
             "base_discount_amount": 0,
-            "base_grand_total": _num(grand_total),
+            "base_grand_total": grand_total,
             "base_discount_tax_compensation_amount": 0,
-            "base_shipping_amount": _num(shipping),
+            "base_shipping_amount": shipping,
             "base_shipping_discount_amount": 0,
-            "base_shipping_incl_tax": _num(shipping),
+            "base_shipping_incl_tax": shipping,
             "base_shipping_tax_amount": 0,
-            "base_subtotal": _num(subtotal),
-            "base_subtotal_incl_tax": _num(subtotal),
+            "base_subtotal": subtotal,
+            "base_subtotal_incl_tax": subtotal,
             "base_tax_amount": 0,
-            "base_total_due": _num(grand_total - invoiced if invoiced else grand_total),
+            "base_total_due": total_due,
             "base_to_global_rate": 1,
             "base_to_order_rate": 1,
             "billing_address_id": order_id * 2,
@@ -661,18 +663,18 @@ class SandboxStore:
                 "email_sent": 1,
                 "entity_id": order_id,
                 "global_currency_code": "USD",
-                "grand_total": _num(grand_total),
+                "grand_total": grand_total,
                 "discount_tax_compensation_amount": 0,
                 "increment_id": record["increment_id"],
                 "is_virtual": 0,
                 "order_currency_code": "USD",
                 "protect_code": record["protect_code"],
                 "quote_id": record["quote_id"],
-                "shipping_amount": _num(shipping),
+                "shipping_amount": shipping,
                 "shipping_description": "Flat Rate - Fixed",
                 "shipping_discount_amount": 0,
                 "shipping_discount_tax_compensation_amount": 0,
-                "shipping_incl_tax": _num(shipping),
+                "shipping_incl_tax": shipping,
                 "shipping_tax_amount": 0,
                 "state": record["state"],
                 "status": record["status"],
@@ -681,10 +683,10 @@ class SandboxStore:
                 "store_name": "Main Website\nMain Website Store\nDefault Store View",
                 "store_to_base_rate": 0,
                 "store_to_order_rate": 0,
-                "subtotal": _num(subtotal),
-                "subtotal_incl_tax": _num(subtotal),
+                "subtotal": subtotal,
+                "subtotal_incl_tax": subtotal,
                 "tax_amount": 0,
-                "total_due": _num(grand_total - invoiced if invoiced else grand_total),
+                "total_due": total_due,
                 "total_item_count": len(record["items"]),
                 "total_qty_ordered": _num(record["total_qty_ordered"]),
                 "updated_at": record["updated_at"],
@@ -697,14 +699,14 @@ class SandboxStore:
         tail["payment"] = {
             "account_status": None,
             "additional_information": ["Check / Money order"],
-            "amount_ordered": _num(grand_total),
-            "base_amount_ordered": _num(grand_total),
-            "base_shipping_amount": _num(shipping),
+            "amount_ordered": grand_total,
+            "base_amount_ordered": grand_total,
+            "base_shipping_amount": shipping,
             "cc_last4": None,
             "entity_id": order_id,
             "method": "checkmo",
             "parent_id": order_id,
-            "shipping_amount": _num(shipping),
+            "shipping_amount": shipping,
         }
         tail["status_histories"] = []
         tail["extension_attributes"] = {
@@ -714,14 +716,14 @@ class SandboxStore:
                         "address": _order_address(record, "shipping", order_id * 2 - 1),
                         "method": "flatrate_flatrate",
                         "total": {
-                            "base_shipping_amount": _num(shipping),
+                            "base_shipping_amount": shipping,
                             "base_shipping_discount_amount": 0,
-                            "base_shipping_incl_tax": _num(shipping),
+                            "base_shipping_incl_tax": shipping,
                             "base_shipping_tax_amount": 0,
-                            "shipping_amount": _num(shipping),
+                            "shipping_amount": shipping,
                             "shipping_discount_amount": 0,
                             "shipping_discount_tax_compensation_amount": 0,
-                            "shipping_incl_tax": _num(shipping),
+                            "shipping_incl_tax": shipping,
                             "shipping_tax_amount": 0,
                         },
                     },
@@ -731,8 +733,9 @@ class SandboxStore:
         return body, items, tail
 
     def _render_item(self, record: dict, item: dict) -> dict:
-        price = _num(item["price"])
-        row_total = _num(item["price"] * item["qty_ordered"])
+        price = item["price"]
+        row_total = _num(price * item["qty_ordered"])
+        row_invoiced = _num(price * item["qty_invoiced"])
         return {
             "amount_refunded": 0,
             "applied_rule_ids": "1",
@@ -743,7 +746,7 @@ class SandboxStore:
             "base_original_price": price,
             "base_price": price,
             "base_price_incl_tax": price,
-            "base_row_invoiced": _num(item["price"] * item["qty_invoiced"]),
+            "base_row_invoiced": row_invoiced,
             "base_row_total": row_total,
             "base_row_total_incl_tax": row_total,
             "base_tax_amount": 0,
@@ -765,13 +768,13 @@ class SandboxStore:
             "price_incl_tax": price,
             "product_id": item["product_id"],
             "product_type": item["product_type"],
-            "qty_canceled": _num(item["qty_canceled"]),
-            "qty_invoiced": _num(item["qty_invoiced"]),
-            "qty_ordered": _num(item["qty_ordered"]),
+            "qty_canceled": item["qty_canceled"],
+            "qty_invoiced": item["qty_invoiced"],
+            "qty_ordered": item["qty_ordered"],
             "qty_refunded": 0,
-            "qty_shipped": _num(item["qty_shipped"]),
+            "qty_shipped": item["qty_shipped"],
             "quote_item_id": item["item_id"],
-            "row_invoiced": _num(item["price"] * item["qty_invoiced"]),
+            "row_invoiced": row_invoiced,
             "row_total": row_total,
             "row_total_incl_tax": row_total,
             "row_weight": _num(item["weight"] * item["qty_ordered"]),
@@ -781,7 +784,7 @@ class SandboxStore:
             "tax_invoiced": 0,
             "tax_percent": 0,
             "updated_at": record["updated_at"],
-            "weight": _num(item["weight"]),
+            "weight": item["weight"],
         }
 
     # ------------------------------------------------------------ shipments
@@ -847,7 +850,7 @@ class SandboxStore:
                 if qty <= 0:
                     continue
                 item = by_id[item_id]
-                item["qty_shipped"] += qty
+                item["qty_shipped"] = _num(item["qty_shipped"] + qty)
                 shipment_items.append(
                     {
                         "entity_id": self._child_id(),
@@ -1155,7 +1158,9 @@ def _qty_to_ship(item: dict) -> float:
 
 def _num(value: float) -> int | float:
     """Print whole amounts as integers, like the published sample bodies."""
-    value = round(float(value), 4)
+    if type(value) is int:
+        return value
+    value = round(value, 4)
     return int(value) if value.is_integer() else value
 
 
