@@ -37,6 +37,7 @@ from .errors import (
     ValidationError,
 )
 from .netguard import check_target_host
+from .search import Filter, SearchCriteria, SearchResult, SortOrder, iter_by_id, iter_pages
 from .urls import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
 from .version import __version__
 
@@ -46,6 +47,7 @@ __all__ = [
     "AmbiguousMatchError",
     "AuthenticationError",
     "BlockedAddressError",
+    "Filter",
     "InMemoryTokenCache",
     "IntegrationTokenAuth",
     "InvalidCredentialsError",
@@ -61,6 +63,9 @@ __all__ = [
     "RateLimitedError",
     "RequestTimeoutError",
     "RouteNotFoundError",
+    "SearchCriteria",
+    "SearchResult",
+    "SortOrder",
     "StoreAddress",
     "StoreUnavailableError",
     "TLSError",
@@ -73,5 +78,7 @@ __all__ = [
     "__version__",
     "check_target_host",
     "encode_query",
+    "iter_by_id",
+    "iter_pages",
     "parse_store_domain",
 ]
