@@ -8,9 +8,11 @@ route's ACL resources, read the input, then run the service.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import socket
 import sys
 import threading
 import time
@@ -176,6 +178,10 @@ class SandboxServer:
         if self._thread is not None or self._serving_here:
             self._httpd.shutdown()
         self._httpd.server_close()
+        # Kept-alive connections would otherwise still be answered after the stop.
+        for connection in list(self._httpd.open_connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -219,7 +225,7 @@ class SandboxServer:
                 raise err.no_route()
             if route.action == "google_token" and not self.store.two_factor_enabled:
                 raise err.no_route()
-            url = f"http://{headers.get('Host', f'{self.host}:{self.port}')}{split.path}"
+            url = _signed_url(headers.get("Host") or f"{self.host}:{self.port}", split.path)
             caller = self.auth.caller(headers.get("Authorization", ""), method, url, query)
             grants = self.store.granted_resources
             if not any(caller.allowed(resource, grants) for resource in route.resources):
@@ -547,6 +553,21 @@ def _json(status: int, body: Any, headers: dict | None = None):
     return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, payload
 
 
+_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _signed_url(host: str, path: str) -> str:
+    """The URL an OAuth signature covers, normalised as Laminas' Uri::normalize does it:
+    lowercase host, no default port, unreserved characters unescaped, escapes in upper case."""
+    host = host.lower().removesuffix(":80")
+
+    def tidy(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    return f"http://{host}{re.sub(r'%([0-9A-Fa-f]{2})', tidy, path)}"
+
+
 def _raw_json(payload: bytes):
     return 200, {"Content-Type": "application/json; charset=utf-8"}, payload
 
@@ -560,11 +581,23 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: SandboxServer
 
+    def __init__(self, *args, **kwargs):
+        self.open_connections: set[socket.socket] = set()
+        super().__init__(*args, **kwargs)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.open_connections.discard(self.connection)
+        super().finish()
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from tests.magento.sandbox.helpers import bearer, oauth, rest, search_params
+from tests.magento.sandbox.helpers import assert_shape, bearer, oauth, rest, search_params
 
 NO_ROUTE = {"message": "Request does not match any route."}
 
@@ -155,3 +155,39 @@ def test_non_rest_paths_get_an_html_404(sandbox_store):
 
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("sku", ["24-MB/01", "Tee 100%", "A&B"])
+def test_oauth_signed_request_for_an_encoded_sku(sandbox_store, sku):
+    sandbox_store.store.product_save({"sku": sku, "name": "Encoded", "price": 5})
+    encoded = requests.utils.quote(sku, safe="")
+
+    response = requests.get(
+        rest(sandbox_store, f"/V1/products/{encoded}"), auth=oauth(sandbox_store)
+    )
+
+    assert response.status_code == 200, response.text
+
+
+def test_store_configs_and_views_have_the_schema_shape(sandbox_store):
+    configs = requests.get(
+        rest(sandbox_store, "/V1/store/storeConfigs"), auth=oauth(sandbox_store)
+    ).json()
+    views = requests.get(rest(sandbox_store, "/V1/store/storeViews"), auth=oauth(sandbox_store))
+
+    for config in configs:
+        assert_shape(config, "store-data-store-config-interface")
+    for view in views.json():
+        assert_shape(view, "store-data-store-interface")
+    assert configs[0]["timezone"] and configs[0]["base_currency_code"] == "USD"
+
+
+def test_stopped_server_also_closes_kept_alive_connections(sandbox_factory):
+    server = sandbox_factory()
+    with requests.Session() as session:
+        assert session.get(rest(server, "/V1/store/storeViews"), auth=oauth(server)).ok
+
+        server.stop()
+
+        with pytest.raises(requests.ConnectionError):
+            session.get(rest(server, "/V1/store/storeViews"), auth=oauth(server), timeout=5)
