@@ -549,8 +549,13 @@ def store_config(base_url: str) -> dict:
 
 
 def _json(status: int, body: Any, headers: dict | None = None):
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    payload = _php_slashes(json.dumps(body, separators=(",", ":")).encode())
     return status, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, payload
+
+
+def _php_slashes(payload: bytes) -> bytes:
+    """PHP's json_encode writes "/" as "\\/" (a "/" can only occur inside JSON strings)."""
+    return payload.replace(b"/", b"\\/")
 
 
 _UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -569,7 +574,7 @@ def _signed_url(host: str, path: str) -> str:
 
 
 def _raw_json(payload: bytes):
-    return 200, {"Content-Type": "application/json; charset=utf-8"}, payload
+    return 200, {"Content-Type": "application/json; charset=utf-8"}, _php_slashes(payload)
 
 
 def _html(status: int, page: str):

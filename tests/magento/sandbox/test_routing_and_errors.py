@@ -191,3 +191,16 @@ def test_stopped_server_also_closes_kept_alive_connections(sandbox_factory):
 
         with pytest.raises(requests.ConnectionError):
             session.get(rest(server, "/V1/store/storeViews"), auth=oauth(server), timeout=5)
+
+
+def test_json_is_written_like_phps_json_encode(sandbox_store):
+    sandbox_store.store.product_save({"sku": "CAFÉ-1", "name": "Café au lait", "price": 5})
+
+    configs = requests.get(rest(sandbox_store, "/V1/store/storeConfigs"), auth=oauth(sandbox_store))
+    product = requests.get(
+        rest(sandbox_store, "/V1/products/CAF%C3%89-1"), auth=oauth(sandbox_store)
+    )
+
+    assert '"base_url":"http:\\/\\/127.0.0.1:' in configs.text
+    assert '"name":"Caf\\u00e9 au lait"' in product.text
+    assert product.json()["name"] == "Café au lait"
