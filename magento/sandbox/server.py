@@ -161,7 +161,7 @@ class SandboxServer:
         """Serve in a daemon thread; returns self."""
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            args=(0.05,),
+            args=(0.01,),
             name=f"magento-sandbox-{self.port}",
             daemon=True,
         )
@@ -171,7 +171,7 @@ class SandboxServer:
     def serve_forever(self) -> None:
         """Serve in the calling thread until stop() is called from another thread."""
         self._serving_here = True
-        self._httpd.serve_forever(0.05)
+        self._httpd.serve_forever(0.01)
 
     def stop(self) -> None:
         """Stop serving and release the port (also for a server that was never started)."""
@@ -428,6 +428,12 @@ class SandboxServer:
             if parts == ["state"] and method == "GET":
                 return _json(200, self.state())
             if parts == ["state"] and method == "POST":
+                for short, full in (
+                    ("two_factor", "two_factor_enabled"),
+                    ("input_limits", "input_limits_enabled"),
+                ):
+                    if short in data:
+                        data[full] = data.pop(short)
                 self.change_state(**data)
                 return _json(200, self.state())
             if parts == ["faults"] and method == "GET":
@@ -584,6 +590,8 @@ def _html(status: int, page: str):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 makes bursts of clients wait a second for a retry.
+    request_queue_size = 128
     sandbox: SandboxServer
 
     def __init__(self, *args, **kwargs):
@@ -598,6 +606,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body leave in one write; no Nagle delay waiting for the client's ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.open_connections.add(self.connection)
 
     def finish(self) -> None:
@@ -617,9 +627,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            self._headers_buffer.append(payload)
+        self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 

@@ -224,3 +224,35 @@ def test_activity_thread_starts_and_stops(sandbox_store):
 
     assert fired
     assert not simulator._thread.is_alive()
+
+
+def test_state_accepts_the_short_flag_names(sandbox_store):
+    state = requests.post(
+        f"{sandbox_store.url}/__sandbox__/state", json={"two_factor": False, "input_limits": False}
+    ).json()
+
+    assert state["two_factor_enabled"] is False
+    assert state["input_limits_enabled"] is False
+
+
+def test_concurrent_creates_get_distinct_ids(sandbox_store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(number):
+        return requests.post(
+            rest(sandbox_store, "/V1/customers"),
+            json={
+                "customer": {
+                    "email": f"c{number}@example.com",
+                    "firstname": "C",
+                    "lastname": str(number),
+                }
+            },
+            timeout=10,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(create, range(24)))
+
+    assert all(r.status_code == 200 for r in responses)
+    assert len({r.json()["id"] for r in responses}) == 24
