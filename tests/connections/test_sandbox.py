@@ -259,3 +259,27 @@ def test_check_notices_a_wrong_password_despite_a_cached_token(sandbox_factory, 
     connection.admin_password = "not-the-password"
     connection.save()
     assert verify(connection=connection).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+
+
+def test_rate_limited(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("rate_limit")
+    assert check(**token(server)).diagnosis.code == dx.RATE_LIMITED
+
+
+def test_dropped_connection(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("drop_connection")
+    assert check(**token(server)).diagnosis.code == dx.CONNECTION_FAILED
+
+
+def test_malformed_answer_is_not_magento(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("malformed_json")
+    assert check(**token(server)).diagnosis.code == dx.NOT_MAGENTO
+
+
+def test_name_that_does_not_resolve_to_the_sandbox(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    fields = token(server, store_domain=f"http://nowhere.example.com:{server.port}")
+    assert check(**fields).diagnosis.code == dx.DNS_FAILED
