@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import dataclasses
 import json
 import random
 import re
@@ -991,6 +992,9 @@ class SandboxStore:
 
     def _search_page(self, kind: str, criteria: Criteria) -> tuple[list[int], int]:
         table, id_field, value_of, known, _render = self._kind(kind)
+        if id_field == "id":
+            # EAV entities (customers, products) carry "id" but their table column is entity_id.
+            criteria = _with_field_alias(criteria, "entity_id", "id")
         try:
             rows, ordered_by, remaining = self._candidates(table, id_field, criteria)
             predicate = make_predicate(remaining, value_of, known)
@@ -1173,6 +1177,18 @@ _ORDER_DERIVED: dict[str, Callable[[dict], Any]] = {
     "total_item_count": lambda r: len(r["items"]),
     "billing_address_id": lambda r: r["entity_id"] * 2,
 }
+
+
+def _with_field_alias(criteria: Criteria, alias: str, name: str) -> Criteria:
+    """A copy of the criteria with `alias` read as `name` in filters and sort orders."""
+    groups = [
+        [dict(item, field=name) if item["field"] == alias else item for item in group]
+        for group in criteria.filter_groups
+    ]
+    orders = [
+        (name if field == alias else field, ascending) for field, ascending in criteria.sort_orders
+    ]
+    return dataclasses.replace(criteria, filter_groups=groups, sort_orders=orders)
 
 
 # Compact, ASCII-only JSON like PHP's json_encode (slashes are escaped where the body is sent).

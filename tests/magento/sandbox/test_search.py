@@ -287,3 +287,12 @@ def test_products_search_by_sku_like_and_custom_attribute(sandbox_store):
     assert [p["sku"] for p in by_sku["items"]] == ["MS-Champ-S"]
     assert [p["sku"] for p in by_color["items"]] == ["MS-Champ-S"]
     assert_shape(by_sku, "catalog-data-product-search-results-interface")
+
+
+def test_customers_and_products_can_be_filtered_and_sorted_on_entity_id(people):
+    body = _search(
+        people, search_params(("entity_id", "3", "gt"), sort=[("entity_id", "DESC")], page_size=10)
+    )
+
+    assert [c["id"] for c in body["items"]] == [5, 4]
+    assert body["search_criteria"]["filter_groups"][0]["filters"][0]["field"] == "entity_id"
