@@ -273,16 +273,13 @@ class ConnectionAdmin(admin.ModelAdmin):
             )
 
     def construct_change_message(self, request, form, formsets, add=False):
-        # Field names only (never values), and form-only switches are left out.
+        # Django lists changed field labels only (never values); "save anyway" is no change.
         message = super().construct_change_message(request, form, formsets, add)
+        switch = form.fields["save_anyway"].label if "save_anyway" in form.fields else None
         for entry in message:
-            changed = entry.get("changed")
-            if changed:
-                changed["fields"] = [
-                    f
-                    for f in changed["fields"]
-                    if f not in {"Save anyway, without a working connection"}
-                ]
+            if "changed" in entry:
+                fields = entry["changed"]["fields"]
+                entry["changed"]["fields"] = [f for f in fields if f != switch]
         return [e for e in message if not ("changed" in e and not e["changed"]["fields"])]
 
     # -- testing --------------------------------------------------------------------------------
