@@ -385,3 +385,22 @@ def test_credentials_repr_hides_every_secret(sandbox_store):
         c.totp_secret,
     ):
         assert secret not in text
+
+
+def test_anonymous_routes_ignore_even_broken_credentials(sandbox_store):
+    c = sandbox_store.credentials
+    broken = OAuth1(
+        c.consumer_key,
+        "wrong",
+        c.access_token,
+        c.access_token_secret,
+        signature_method="HMAC-SHA256",
+    )
+
+    response = requests.post(
+        rest(sandbox_store, "/V1/customers"),
+        json={"customer": {"email": "anon@example.com", "firstname": "A", "lastname": "N"}},
+        auth=broken,
+    )
+
+    assert response.status_code == 200
