@@ -222,9 +222,8 @@ def test_change_page_links_the_last_problem_to_the_guide(editor_client, make_con
 def test_save_anyway_alone_is_not_recorded_as_a_change(editor_client, store_mock, make_connection):
     connection = make_connection()
     healthy_store(store_mock)
-    response = editor_client.post(
-        change_url(connection), form_data(access_token="", save_anyway="on")
-    )
+    data = form_data(access_token="", save_anyway="on", store_domain="https://shop.example.com")
+    response = editor_client.post(change_url(connection), data)
     assert response.status_code == 302
     entry = LogEntry.objects.get(object_id=str(connection.pk))
     assert entry.get_change_message() == "No fields changed."
