@@ -26,6 +26,7 @@ from . import errors as err
 from .auth import Authenticator
 from .errors import MagentoErrorResponse
 from .faults import FaultPlan
+from .fields import filter_fields, parse_fields
 from .inputs import (
     CUSTOMER,
     PRODUCT,
@@ -234,6 +235,11 @@ class SandboxServer:
                     raise err.not_authorized(list(route.resources))
             data = self._body(method, headers, body)
             result = getattr(self, "_do_" + route.action)(params=params, query=query, data=data)
+            fields = parse_query(query).get("fields") if "fields=" in query else None
+            if isinstance(fields, str) and fields.strip():
+                if isinstance(result, bytes):
+                    result = json.loads(result)
+                result = filter_fields(result, parse_fields(fields))
             return _json(200, result) if not isinstance(result, bytes) else _raw_json(result)
         except MagentoErrorResponse as error:
             return _json(error.status, error.body(), error.headers)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import fake_data
+from .auth import Credentials
 from .errors import (
     DUPLICATE_EMAIL,
     ENTITY_NOT_FOUND,
@@ -120,7 +121,7 @@ class SandboxStore:
     def __init__(
         self,
         *,
-        credentials: Any = None,
+        credentials: Credentials | None = None,
         clock: Callable[[], float] = time.time,
         random_seed: int | None = None,
         bearer_enabled: bool = False,
@@ -129,8 +130,6 @@ class SandboxStore:
         granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
         admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
     ):
-        from .auth import Credentials
-
         self.lock = threading.RLock()
         self.clock = clock
         self.rng = random.Random(random_seed)

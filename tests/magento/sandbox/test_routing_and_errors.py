@@ -204,3 +204,38 @@ def test_json_is_written_like_phps_json_encode(sandbox_store):
     assert '"base_url":"http:\\/\\/127.0.0.1:' in configs.text
     assert '"name":"Caf\\u00e9 au lait"' in product.text
     assert product.json()["name"] == "Café au lait"
+
+
+def test_fields_parameter_trims_the_response_like_the_published_example(sandbox_store):
+    params = [
+        *search_params(sort=[("entity_id", "ASC")], page_size=3),
+        ("fields", "items[increment_id,entity_id]"),
+    ]
+
+    response = requests.get(
+        rest(sandbox_store, "/V1/orders"), params=params, auth=oauth(sandbox_store)
+    )
+
+    assert response.json() == {
+        "items": [{"increment_id": f"{n:09d}", "entity_id": n} for n in (1, 2, 3)]
+    }
+
+
+def test_fields_parameter_nests_and_keeps_total_count(sandbox_store):
+    sku = sandbox_store.store.products.rows[1]["sku"]
+
+    product = requests.get(
+        rest(sandbox_store, f"/V1/products/{sku}"),
+        params={"fields": "sku,extension_attributes[stock_item[qty,is_in_stock]]"},
+        auth=oauth(sandbox_store),
+    ).json()
+    customers = requests.get(
+        rest(sandbox_store, "/V1/customers/search"),
+        params=[*search_params(page_size=2), ("fields", "items[id],total_count")],
+        auth=oauth(sandbox_store),
+    ).json()
+
+    assert set(product) == {"sku", "extension_attributes"}
+    assert set(product["extension_attributes"]["stock_item"]) == {"qty", "is_in_stock"}
+    assert customers["total_count"] == 3
+    assert all(set(item) == {"id"} for item in customers["items"])
