@@ -91,10 +91,10 @@ _CATALOG: dict[str, _Entry] = {
     VERIFIED: _Entry("Connected", "The store answered and every permission we need is there.", ()),
     PRIVATE_ADDRESS: _Entry(
         "The store address points into a private network",
-        "{host} is, or resolves to, a private, loopback, link-local or reserved address "
-        "({addresses}). The portal refuses such addresses so a connection cannot be used to reach "
-        "machines inside your network. If the store really runs on your private network, ask the "
-        "person who runs the portal to set ALLOW_PRIVATE_NETWORK_TARGETS=true.",
+        "{host} is, or resolves to, a private, loopback, link-local or reserved address (the "
+        "detail says which). The portal refuses such addresses so a connection cannot be used "
+        "to reach machines inside your network. If the store really runs on your private "
+        "network, ask the person who runs the portal to set ALLOW_PRIVATE_NETWORK_TARGETS=true.",
         (L_PRIVATE,),
     ),
     PLAIN_HTTP: _Entry(
@@ -309,7 +309,7 @@ def diagnose_transport_error(error: Exception, *, host: str, timeout: int) -> Di
     """Map the errors that happen before Magento answers (network, TLS, redirects, HTML)."""
     detail = str(error)
     if isinstance(error, magento_errors.BlockedAddressError):
-        return make_diagnosis(PRIVATE_ADDRESS, detail=detail, host=host, addresses="see detail")
+        return make_diagnosis(PRIVATE_ADDRESS, detail=detail, host=host)
     if isinstance(error, magento_errors.TLSError):
         return make_diagnosis(TLS_ERROR, detail=detail, host=host)
     if isinstance(error, magento_errors.RequestTimeoutError):

@@ -246,9 +246,7 @@ def _preflight(connection: Connection) -> dx.Diagnosis | None:
     except magento_errors.BlockedAddressError as error:
         private = True
         if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
-            return dx.make_diagnosis(
-                dx.PRIVATE_ADDRESS, detail=str(error), host=address.host, addresses="see detail"
-            )
+            return dx.make_diagnosis(dx.PRIVATE_ADDRESS, detail=str(error), host=address.host)
     except magento_errors.TransportError as error:
         return dx.make_diagnosis(dx.DNS_FAILED, detail=str(error), host=address.host)
     if address.scheme == "http" and not private and not connection.allow_plain_http:

@@ -258,16 +258,20 @@ def test_two_factor_required_also_as_401(store_mock):
     assert diagnosis.code == dx.TWO_FACTOR_REQUIRED
 
 
-def test_two_factor_not_configured(store_mock):
-    add_admin_token(
-        store_mock,
-        status=400,
-        body={
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
             "message": "You are required to configure personal Two-Factor Authorization in "
             "order to login. Please check your email.",
             "parameters": {"providers": ["google"], "active_providers": []},
         },
-    )
+        {"message": "Please ask an administrator with sufficient access to configure 2FA first"},
+    ],
+    ids=["personal-setup-mailed", "no-provider"],
+)
+def test_two_factor_not_configured(store_mock, body):
+    add_admin_token(store_mock, status=400, body=body)
     diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
     assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
 
@@ -447,6 +451,7 @@ def test_name_that_does_not_resolve():
 def test_private_address_refused_before_any_request():
     diagnosis = check(**token_fields(store_domain="https://rebind.example.com")).diagnosis
     assert diagnosis.code == dx.PRIVATE_ADDRESS
+    assert "127.0.0.1" in diagnosis.detail
 
 
 def test_plain_http_to_public_host_needs_opt_in(store_mock):
