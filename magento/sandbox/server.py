@@ -346,7 +346,7 @@ class SandboxServer:
 
     def _criteria(self, query: str):
         parsed = parse_query(query)
-        key = next((k for k in parsed if k.lower() == "searchcriteria"), None)
+        key = next((k for k in parsed if k.replace("_", "").lower() == "searchcriteria"), None)
         if key is None:
             raise err.required("searchCriteria")
         return read_criteria(parsed[key], input_limits=self.store.input_limits_enabled)
