@@ -29,7 +29,7 @@ from magento import errors as magento_errors
 from magento.auth import AdminSessionAuth, IntegrationTokenAuth, MagentoAuth, OAuth1Auth
 from magento.client import MagentoClient
 from magento.netguard import check_target_host
-from magento.urls import parse_store_domain
+from magento.urls import InvalidStoreDomain, parse_store_domain
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,12 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
     Works on unsaved connections, so a form can verify before anything is stored.
     """
     checked_at = timezone.now()
-    host = parse_store_domain(connection.store_domain).host
+    try:
+        host = parse_store_domain(connection.store_domain).host
+    except InvalidStoreDomain as error:
+        return VerificationResult(
+            diagnosis=dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)), checked_at=checked_at
+        )
     timeout = connection.timeout_seconds or 30
     try:
         secrets = connection_secrets(connection)

@@ -9,6 +9,9 @@ import responses
 
 from connections.models import AuthMethod, Connection, ConnectionStatus
 
+# The sandbox store fixtures, for the end-to-end tests over real HTTP.
+from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: F401
+
 STORE = "https://shop.example.com"
 REST = f"{STORE}/rest"
 PUBLIC_IP = "93.184.215.14"
@@ -214,6 +217,3 @@ def load_error_unauthorized() -> tuple[int, dict]:
     from tests.shared_data import load_error
 
     return load_error("unauthorized_consumer")
-
-
-from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: E402, F401
