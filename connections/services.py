@@ -254,10 +254,8 @@ def _preflight(connection: Connection) -> dx.Diagnosis | None:
     return None
 
 
-def _store_facts(configs: Any, store_code: str) -> StoreFacts | None:
+def _store_facts(configs: list, store_code: str) -> StoreFacts | None:
     """Facts for the chosen store code (or the default view for 'all'); None if unknown code."""
-    if not isinstance(configs, list):
-        return StoreFacts()
     by_code = {c.get("code"): c for c in configs if isinstance(c, dict)}
     if store_code == "all":
         chosen = by_code.get("default") or next(iter(by_code.values()), {})
@@ -359,6 +357,14 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
         except magento_errors.MagentoError as error:
             return finish(_general_failure(error, host=host, timeout=timeout))
         else:
+            if not isinstance(configs, list):
+                return finish(
+                    dx.make_diagnosis(
+                        dx.NOT_MAGENTO,
+                        detail="The store configuration answer was not a list of store views.",
+                        host=host,
+                    )
+                )
             permissions[STORE_CONFIG_PROBE.key] = OK
             facts = _store_facts(configs, store_code)
             if facts is None:

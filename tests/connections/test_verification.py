@@ -586,3 +586,22 @@ def test_update_keeps_an_admin_token_renewed_during_the_check(store_mock, make_c
     fresh = Connection.objects.get(pk=connection.pk)
     assert fresh.timeout_seconds == 20
     assert fresh.admin_token == ADMIN_TOKEN
+
+
+def test_store_configs_that_are_not_a_list_are_not_magento(store_mock):
+    add_store_configs(store_mock, body={"message": "hello"})
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.NOT_MAGENTO
+
+
+def test_an_unexpected_refusal_keeps_magentos_words(store_mock):
+    add_store_configs(store_mock)
+    store_mock.add(
+        responses.GET,
+        f"{REST}/all/V1/customers/search",
+        json={"message": "Maximum SearchCriteria pageSize is %max", "parameters": {"max": 0}},
+        status=400,
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.UNEXPECTED
+    assert "Maximum SearchCriteria pageSize is 0" in diagnosis.detail
