@@ -51,8 +51,8 @@ class ConnectionForm(forms.ModelForm):
     save_anyway = forms.BooleanField(
         label="Save anyway, without a working connection",
         required=False,
-        help_text="The connection is then marked as not verified and automations cannot use "
-        "it until a test succeeds.",
+        help_text="The connection is then saved marked Failed, with the problem shown, until "
+        "a test succeeds.",
     )
 
     class Meta:
