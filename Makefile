@@ -33,6 +33,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Figures, not assertions: seeding time and page latency of the sandbox store, measured in one run.
+bench: $(STAMP)
+	$(BIN)/python -m magento.sandbox.benchmark
+
 sandbox: $(STAMP)
 	$(BIN)/python manage.py magento_sandbox
 

@@ -8,6 +8,9 @@ from django.contrib.auth.models import Group
 
 from automations.roles import AUDITORS, EDITORS
 
+# The sandbox store fixtures (`sandbox_store`, `sandbox_factory`) for every test folder.
+pytest_plugins = ["tests.magento.sandbox.fixtures"]
+
 PASSWORD = "correct horse battery staple"
 
 
