@@ -23,6 +23,15 @@ def store_code_kwargs(store_code: Any) -> dict[str, Any]:
     return {} if store_code is CLIENT_DEFAULT else {"store_code": store_code}
 
 
+def checked_fields(fields: object) -> str:
+    """A `?fields=` selection: non-empty text without spaces or '&'."""
+    if not isinstance(fields, str) or not fields.strip():
+        raise ValueError("fields must be a non-empty selection such as 'items[sku,name]'")
+    if any(ch.isspace() or ch == "&" for ch in fields):
+        raise ValueError(f"fields selection {fields!r} must not contain spaces or '&'")
+    return fields
+
+
 class RequestClient(Protocol):
     """The part of MagentoClient the resources use (a test double only needs this)."""
 
@@ -97,12 +106,21 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.client!r}>"
 
-    def search(self, criteria: SearchCriteria | None = None) -> SearchResult:
-        """One page of results for `criteria` (all matches if it sets no page size)."""
+    def search(
+        self, criteria: SearchCriteria | None = None, *, fields: str | None = None
+    ) -> SearchResult:
+        """One page of results for `criteria` (all matches if it sets no page size).
+
+        `fields` trims the answer the way Magento's `?fields=` does, e.g.
+        "items[entity_id,updated_at],total_count" (leave out total_count and it is None).
+        """
         criteria = criteria if criteria is not None else SearchCriteria()
         if not isinstance(criteria, SearchCriteria):
             raise ValueError(f"criteria must be a SearchCriteria, got {type(criteria).__name__}")
-        body = self.client.request("GET", self.search_path, params=criteria.to_query())
+        params = criteria.to_query()
+        if fields is not None:
+            params.append(("fields", checked_fields(fields)))
+        body = self.client.request("GET", self.search_path, params=params)
         try:
             return SearchResult.from_response(body)
         except ValueError as error:
@@ -118,10 +136,14 @@ class Resource:
         *,
         after_id: int = 0,
         page_size: int = DEFAULT_PAGE_SIZE,
+        fields: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every match in ascending id order, walking by id (see `magento.search.iter_by_id`)."""
+        """Every match in ascending id order, walking by id (see `magento.search.iter_by_id`).
+
+        With `fields`, keep the id key in the items (e.g. "items[entity_id,updated_at]").
+        """
         return iter_by_id(
-            self.search,
+            self._searcher(fields),
             criteria,
             id_field=self.id_field,
             id_key=self.id_key,
@@ -130,12 +152,29 @@ class Resource:
         )
 
     def iter_pages(
-        self, criteria: SearchCriteria | None = None, *, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        criteria: SearchCriteria | None = None,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        fields: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every match in the criteria's sort order, page by page (see `magento.search`)."""
+        """Every match in the criteria's sort order, page by page (see `magento.search`).
+
+        With `fields`, keep the id key in the items and add ",total_count".
+        """
         return iter_pages(
-            self.search, criteria, id_field=self.id_field, id_key=self.id_key, page_size=page_size
+            self._searcher(fields),
+            criteria,
+            id_field=self.id_field,
+            id_key=self.id_key,
+            page_size=page_size,
         )
+
+    def _searcher(self, fields: str | None) -> Callable[[SearchCriteria], SearchResult]:
+        if fields is None:
+            return self.search
+        fields = checked_fields(fields)
+        return lambda criteria: self.search(criteria, fields=fields)
 
     def _exactly_one(
         self, matches: list[dict[str, Any]], what: str, describe: Callable[[list[dict]], str]

@@ -210,3 +210,44 @@ def test_page_iteration_keeps_a_caller_sort(client, mock):
     got = list(client.orders.iter_pages(newest_first, page_size=3))
     assert [o["entity_id"] for o in got] == [4, 3, 2, 1]
     assert store.requests[0]["searchCriteria[sortOrders][0][direction]"] == "DESC"
+
+
+# --- partial responses (?fields=) -------------------------------------------------------------
+
+
+def test_search_with_fields_reads_the_published_trimmed_answer(client, mock):
+    mock.get(ORDERS_SEARCH, json=load_sample("orders-search"))
+    pending = SearchCriteria().where("status", "eq", "pending")
+    result = client.orders.search(pending, fields="items[increment_id,entity_id]")
+    assert [order["increment_id"] for order in result.items] == [
+        "WA0003003",
+        "WA0003140",
+        "WA0009435",
+    ]
+    assert result.total_count is None
+    assert query_of(mock.calls[0]) == [
+        *pending.to_query(),
+        ("fields", "items[increment_id,entity_id]"),
+    ]
+
+
+def test_keyset_iteration_with_fields_sends_them_on_every_page(client, mock):
+    mock.get(ORDERS_SEARCH, json=envelope([{"entity_id": 1}, {"entity_id": 2}]))
+    mock.get(ORDERS_SEARCH, json=envelope([{"entity_id": 3}]))
+    got = list(client.orders.iter_all(page_size=2, fields="items[entity_id]"))
+    assert [o["entity_id"] for o in got] == [1, 2, 3]
+    assert [dict(query_of(call))["fields"] for call in mock.calls] == ["items[entity_id]"] * 2
+
+
+def test_fields_without_the_id_key_is_reported_as_the_stores_answer(client, mock):
+    from magento import UnexpectedResponseError
+
+    mock.get(ORDERS_SEARCH, json=envelope([{"increment_id": "000000001"}]))
+    with pytest.raises(UnexpectedResponseError, match="no integer 'entity_id'"):
+        list(client.orders.iter_all(fields="items[increment_id]"))
+
+
+@pytest.mark.parametrize("fields", ["", "  ", "items[sku, name]", "a&b=c", 5])
+def test_bad_fields_selection_is_refused(client, mock, fields):
+    with pytest.raises(ValueError, match="fields"):
+        client.orders.search(fields=fields)

@@ -128,3 +128,9 @@ def test_products_walk_by_entity_id(client):
     skus = [product["sku"] for product in client.products.iter_all(page_size=3)]
     assert len(skus) == 4
     assert len(set(skus)) == 4
+
+
+def test_trimmed_walk_returns_only_the_asked_fields(client):
+    orders = list(client.orders.iter_all(page_size=4, fields="items[entity_id,increment_id]"))
+    assert len(orders) == 6
+    assert all(set(order) == {"entity_id", "increment_id"} for order in orders)
