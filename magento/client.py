@@ -30,6 +30,7 @@ from .errors import (
     BlockedAddressError,
     MagentoError,
     RequestTimeoutError,
+    StoreUnavailableError,
     TLSError,
     TransportError,
     UnexpectedResponseError,
@@ -195,7 +196,21 @@ class MagentoClient:
             logger.debug("%s %s: credentials renewed after 401, repeating once", method, path)
             response.close()
             response, _ = self._send(method, url, path, body, auth, allow_retries)
-        return self._decode(response, method, path)
+        try:
+            return self._decode(response, method, path)
+        except (UnexpectedResponseError, StoreUnavailableError) as error:
+            if method in IDEMPOTENT_METHODS or not _may_have_been_carried_out(error.status):
+                raise
+            unknown = UnknownOutcomeError(
+                f"The store's answer could not be used (HTTP {error.status}: {error.message}), so "
+                "the request may or may not have been carried out. Check the store before "
+                "trying again.",
+                status=error.status,
+                method=method,
+                path=path,
+                body_excerpt=error.body_excerpt,
+            )
+            raise self._scrubbed(unknown) from error
 
     def _send(self, method, url, path, body, auth, allow_retries):
         started = self._monotonic()
@@ -441,3 +456,13 @@ def _root_reason(failure: BaseException) -> BaseException | None:
         if isinstance(arg, BaseException):
             return arg
     return None
+
+
+def _may_have_been_carried_out(status: int | None) -> bool:
+    """Whether a write answered with this status may still have been done by the store.
+
+    A 2xx whose body we cannot read was done; a gateway error (502, 504) means a proxy stopped
+    waiting while Magento may have finished. Magento's own errors (4xx, 500, the 503
+    maintenance page) come from a request it did not carry out.
+    """
+    return status is not None and (200 <= status < 300 or status in (502, 504))

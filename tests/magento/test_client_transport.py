@@ -398,6 +398,49 @@ def test_post_dropped_after_sending_is_an_unknown_outcome(rs, sleeps):
     assert len(rs.calls) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (200, b"", "application/json"),
+        (200, b'{"id": 9', "application/json"),
+        (200, b"<html><body>Thanks!</body></html>", "text/html"),
+        (502, b"<html><body>Bad Gateway</body></html>", "text/html"),
+        (504, b"<html><body>Gateway Time-out</body></html>", "text/html"),
+    ],
+)
+def test_post_with_an_unusable_answer_that_may_have_been_done_is_an_unknown_outcome(
+    rs, sleeps, status, body, content_type
+):
+    rs.post(
+        f"{STORE}/rest/all/V1/order/5/ship", body=body, status=status, content_type=content_type
+    )
+    with pytest.raises(UnknownOutcomeError) as caught:
+        make_client(sleeps).request("POST", "/V1/order/5/ship", json={})
+    assert caught.value.status == status
+    assert "Check the store before trying again" in str(caught.value)
+    assert len(rs.calls) == 1
+    assert sleeps == []
+
+
+def test_post_refused_by_magento_is_not_an_unknown_outcome(rs, sleeps):
+    status, body = load_error("internal_error")
+    rs.post(CUSTOMERS_URL, json=body, status=status)
+    rs.post(CUSTOMERS_URL, body=MAINTENANCE_PAGE, status=503, content_type="text/html")
+    client = make_client(sleeps)
+    with pytest.raises(StoreUnavailableError) as first:
+        client.request("POST", "/V1/customers", json={})
+    with pytest.raises(MaintenanceError):
+        client.request("POST", "/V1/customers", json={})
+    assert not isinstance(first.value, UnknownOutcomeError)
+
+
+def test_get_with_a_malformed_answer_stays_an_unexpected_response(rs, sleeps):
+    rs.get(CONFIGS_URL, body=b'[{"code": ', status=200, content_type="application/json")
+    with pytest.raises(UnexpectedResponseError) as caught:
+        make_client(sleeps).request("GET", CONFIGS)
+    assert not isinstance(caught.value, UnknownOutcomeError)
+
+
 def test_post_is_retried_when_the_connection_was_never_made(rs, sleeps):
     rs.post(CUSTOMERS_URL, body=refused())
     rs.post(CUSTOMERS_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
@@ -431,10 +474,13 @@ def test_post_429_is_retried_after_retry_after(rs, sleeps):
     assert sleeps == [2.0]
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_post_gateway_errors_are_not_repeated(rs, sleeps, status):
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(502, UnknownOutcomeError), (503, StoreUnavailableError), (504, UnknownOutcomeError)],
+)
+def test_post_gateway_errors_are_not_repeated(rs, sleeps, status, error):
     rs.post(CUSTOMERS_URL, status=status, body=b"")
-    with pytest.raises(StoreUnavailableError):
+    with pytest.raises(error):
         make_client(sleeps).request("POST", "/V1/customers", json={})
     assert len(rs.calls) == 1
     assert sleeps == []
