@@ -7,6 +7,7 @@ page again, and strings compare case-insensitively as in MySQL's default collati
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -224,20 +225,57 @@ def make_predicate(
                 raise UnknownField(item["field"])
             if item["condition"] not in CONDITION_TYPES:
                 raise UnknownField(item["condition"])
-        checks.append(group)
+        checks.append([_matcher(item, value_of) for item in group])
     if not checks:
         return None
 
     def predicate(row: Any) -> bool:
         for group in checks:
-            if not any(
-                _matches(value_of(row, item["field"]), item["condition"], item["value"])
-                for item in group
-            ):
+            for matches in group:
+                if matches(row):
+                    break
+            else:
                 return False
         return True
 
     return predicate
+
+
+_COMPARISONS = {
+    "eq": operator.eq,
+    "neq": operator.ne,
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "moreq": operator.ge,
+    "from": operator.ge,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "to": operator.le,
+}
+
+
+def _matcher(item: dict, value_of: Callable[[Any, str], Any]) -> Callable[[Any], bool]:
+    """One filter as a function of a row; text and numbers, the usual cases, skip _matches."""
+    name, condition, value = item["field"], item["condition"], item["value"]
+    compare = _COMPARISONS.get(condition)
+    if compare is None:
+        return lambda row: _matches(value_of(row, name), condition, value)
+    text = str(value).lower()
+    try:
+        number: float | None = float(value)
+    except (TypeError, ValueError):
+        number = None
+
+    def matches(row: Any) -> bool:
+        stored = value_of(row, name)
+        kind = type(stored)
+        if kind is str:
+            return compare(stored.lower(), text)
+        if (kind is int or kind is float) and number is not None:
+            return compare(stored, number)
+        return _matches(stored, condition, value)
+
+    return matches
 
 
 def sort_rows(
@@ -259,15 +297,22 @@ def _sort_key(value: Any) -> tuple:
     return (2, 0, str(value).lower())
 
 
-def page_of(rows: list, criteria: Criteria) -> list:
-    """The requested page, clamped to the last page like Magento's collection does."""
+def page_bounds(total: int, criteria: Criteria) -> tuple[int, int]:
+    """Positions start..stop of the requested page among `total` rows, clamped to the last page
+    like Magento's collection does."""
     if criteria.page_size is None:
-        return rows
+        return 0, total
     size = criteria.page_size
-    last_page = max(1, -(-len(rows) // size))
+    last_page = max(1, -(-total // size))
     page = min(criteria.current_page, last_page)
     start = (page - 1) * size
-    return rows[start : start + size]
+    return start, min(start + size, total)
+
+
+def page_of(rows: list, criteria: Criteria) -> list:
+    """The requested page, clamped to the last page like Magento's collection does."""
+    start, stop = page_bounds(len(rows), criteria)
+    return rows[start:stop]
 
 
 def envelope(items: Iterable[dict], criteria: Criteria, total: int) -> dict:

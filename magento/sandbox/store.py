@@ -2,13 +2,12 @@
 
 Entities are kept in the shape Magento answers with (see the published samples). Orders are kept
 compact and expanded to the full order body only when served, so seeding 100,000 of them is quick.
-Sorted indexes on id and updated_at let the usual polling query (entity_id > last seen, sorted by
-id, one page) be answered without scanning every order.
+Each kind is a Table (table.py) with sorted indexes on id, updated_at and created_at, so the
+polling queries (entity_id > last seen, or updated_at >= last poll) never scan every order.
 """
 
 from __future__ import annotations
 
-import bisect
 import copy
 import dataclasses
 import json
@@ -17,7 +16,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import fake_data
@@ -34,14 +32,8 @@ from .errors import (
     internal_error,
 )
 from .inputs import CUSTOMER, ORDER, PRODUCT, scalar_fields
-from .search import (
-    Criteria,
-    UnknownField,
-    envelope,
-    make_predicate,
-    page_of,
-    sort_rows,
-)
+from .search import Criteria, UnknownField, envelope
+from .table import Table, stable_hash
 
 ADMIN_TOKEN_LIFETIME = 4 * 3600
 # What an integration gets when nothing else is configured: everything the portal uses.
@@ -79,38 +71,6 @@ def format_time(timestamp: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
 
 
-def stable_hash(entity_id: int) -> int:
-    """Row order for searches without sort orders: stable, but clearly not by id."""
-    return (entity_id * 2654435761) & 0xFFFFFFFF
-
-
-@dataclass
-class _Table:
-    """Rows by id plus sorted indexes (ids, (updated_at, id), (created_at, id))."""
-
-    rows: dict[int, dict] = field(default_factory=dict)
-    ids: list[int] = field(default_factory=list)
-    by_updated: list[tuple[str, int]] = field(default_factory=list)
-    by_created: list[tuple[str, int]] = field(default_factory=list)
-    next_id: int = 1
-
-    def add(self, row_id: int, row: dict) -> None:
-        self.rows[row_id] = row
-        if not self.ids or row_id > self.ids[-1]:
-            self.ids.append(row_id)
-        else:
-            bisect.insort(self.ids, row_id)
-        bisect.insort(self.by_updated, (row["updated_at"], row_id))
-        bisect.insort(self.by_created, (row["created_at"], row_id))
-        self.next_id = max(self.next_id, row_id + 1)
-
-    def touch(self, row_id: int, old_updated: str, new_updated: str) -> None:
-        index = bisect.bisect_left(self.by_updated, (old_updated, row_id))
-        if index < len(self.by_updated) and self.by_updated[index] == (old_updated, row_id):
-            del self.by_updated[index]
-        bisect.insort(self.by_updated, (new_updated, row_id))
-
-
 class SandboxStore:
     """An in-memory Magento store: entities, flags and credentials, safe to use from threads.
 
@@ -140,9 +100,9 @@ class SandboxStore:
         self.granted_resources = set(granted_resources)
         self.admin_token_lifetime = admin_token_lifetime
         self.base_url = "http://127.0.0.1/"
-        self.customers = _Table()
-        self.products = _Table()
-        self.orders = _Table()
+        self.customers = Table()
+        self.products = Table()
+        self.orders = Table()
         self.shipments: dict[int, dict] = {}
         self._emails: dict[tuple[int, str], int] = {}
         self._skus: dict[str, int] = {}
@@ -995,17 +955,9 @@ class SandboxStore:
             # EAV entities (customers, products) carry "id" but their table column is entity_id.
             criteria = _with_field_alias(criteria, "entity_id", "id")
         try:
-            rows, ordered_by, remaining = self._candidates(table, id_field, criteria)
-            predicate = make_predicate(remaining, value_of, known)
-            for name, _ascending in criteria.sort_orders:
-                if not known(name):
-                    raise UnknownField(name)
+            return table.search(criteria, id_field=id_field, value_of=value_of, known=known)
         except UnknownField:
             raise internal_error() from None
-        if predicate is not None:
-            rows = [row_id for row_id in rows if predicate(table.rows[row_id])]
-        rows = self._sorted(rows, ordered_by, criteria, table, value_of, id_field)
-        return page_of(rows, criteria), len(rows)
 
     def _kind(self, kind: str):
         if kind == "customers":
@@ -1027,78 +979,6 @@ class SandboxStore:
                 self._render_order,
             )
         raise ValueError(kind)
-
-    def _candidates(self, table: _Table, id_field: str, criteria: Criteria):
-        """Use an index for one single-filter group (range on id/updated_at/created_at)."""
-        best = None
-        for position, group in enumerate(criteria.filter_groups):
-            if len(group) != 1:
-                continue
-            found = self._index_range(table, id_field, group[0])
-            if found is not None and (best is None or len(found[0]) < len(best[0])):
-                best = (found[0], found[1], position)
-        if best is None:
-            return list(table.ids), "id", criteria.filter_groups
-        rows, ordered_by, position = best
-        remaining = [g for i, g in enumerate(criteria.filter_groups) if i != position]
-        return rows, ordered_by, remaining
-
-    def _index_range(self, table: _Table, id_field: str, item: dict):
-        condition = item["condition"]
-        if condition not in ("gt", "gteq", "moreq", "from", "lt", "lteq", "to", "eq"):
-            return None
-        name = item["field"]
-        value = item["value"]
-        if name == id_field:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                return None
-            keys = table.ids
-            lo, hi = 0, len(keys)
-            if condition == "gt":
-                lo = bisect.bisect_right(keys, number)
-            elif condition in ("gteq", "moreq", "from"):
-                lo = bisect.bisect_left(keys, number)
-            elif condition == "lt":
-                hi = bisect.bisect_left(keys, number)
-            elif condition in ("lteq", "to"):
-                hi = bisect.bisect_right(keys, number)
-            else:
-                lo, hi = bisect.bisect_left(keys, number), bisect.bisect_right(keys, number)
-            return keys[lo:hi], "id"
-        if name in ("updated_at", "created_at") and isinstance(value, str):
-            index = table.by_updated if name == "updated_at" else table.by_created
-            low, high = (value, -1), (value, float("inf"))
-            lo, hi = 0, len(index)
-            if condition == "gt":
-                lo = bisect.bisect_right(index, high)
-            elif condition in ("gteq", "moreq", "from"):
-                lo = bisect.bisect_left(index, low)
-            elif condition == "lt":
-                hi = bisect.bisect_left(index, low)
-            elif condition in ("lteq", "to"):
-                hi = bisect.bisect_right(index, high)
-            else:
-                lo, hi = bisect.bisect_left(index, low), bisect.bisect_right(index, high)
-            return [row_id for _, row_id in index[lo:hi]], name
-        return None
-
-    def _sorted(self, rows, ordered_by, criteria, table, value_of, id_field):
-        orders = criteria.sort_orders
-        if not orders:
-            return sorted(rows, key=stable_hash)
-        if ordered_by == "id" and len(orders) == 1 and orders[0][0] == id_field:
-            return rows if orders[0][1] else rows[::-1]
-        if (
-            ordered_by in ("updated_at", "created_at")
-            and orders[0] == (ordered_by, True)
-            and (len(orders) == 1 or orders[1:] == [(id_field, True)])
-        ):
-            return rows
-        by_row = [table.rows[row_id] for row_id in rows]
-        sort_rows(by_row, orders, value_of)
-        return [row[id_field] for row in by_row]
 
     # --------------------------------------------------------------- seeding
 
@@ -1148,14 +1028,7 @@ class SandboxStore:
             if state == "complete":
                 for item in self.orders.rows[order_id]["items"]:
                     item["qty_shipped"] = item["qty_ordered"]
-        new_ids = list(range(first_new, self.orders.next_id))
-        self.orders.ids.extend(new_ids)
-        for order_id in new_ids:
-            record = self.orders.rows[order_id]
-            self.orders.by_updated.append((record["updated_at"], order_id))
-            self.orders.by_created.append((record["created_at"], order_id))
-        self.orders.by_updated.sort()
-        self.orders.by_created.sort()
+        self.orders.add_many(list(range(first_new, self.orders.next_id)))
 
 
 _ORDER_CONSTANTS = {
