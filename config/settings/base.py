@@ -5,6 +5,7 @@ the project folder; real environment variables win). The defaults run the whole 
 machine with no configuration: SQLite in `DATA_DIR` and the Django-Q2 ORM broker.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -14,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # Real environment variables win over the file (overwrite=False is django-environ's default).
-environ.Env.read_env(BASE_DIR / ".env")
+environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
 
 # Absolute, so the web server and the worker open the same files whatever folder they start in.
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).expanduser().resolve()

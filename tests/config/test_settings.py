@@ -149,3 +149,23 @@ def test_production_settings_refuse_an_empty_variable(tmp_path):
     result = manage("check", env_overrides=env, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "CRYPTOGRAPHY_KEY" in result.stderr
+
+
+def test_an_env_file_is_read_and_real_environment_variables_win(tmp_path):
+    env_file = tmp_path / "portal.env"
+    env_file.write_text("TIME_ZONE=Europe/Amsterdam\nLOG_LEVEL=WARNING\n")
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.TIME_ZONE, settings.LOG_LEVEL)"
+    )
+    result = run_python(
+        code,
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "ENV_FILE": str(env_file),
+            "LOG_LEVEL": "DEBUG",
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Europe/Amsterdam", "DEBUG"]
