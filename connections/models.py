@@ -39,9 +39,17 @@ SECRET_FIELDS = (
 OAUTH_FIELDS = ("consumer_key", "consumer_secret", "access_token_secret")
 
 
+class CredentialField(models.TextField):
+    """A text column holding a credential: exports (dumpdata, serializers) leave it out."""
+
+    def value_to_string(self, obj) -> str:
+        # Serializers call this; an export must never carry a key or password in clear.
+        return ""
+
+
 def _secret(verbose_name: str, help_text: str = ""):
     # Encrypted columns cannot be searched or indexed; that is fine for credentials.
-    return encrypt(models.TextField(verbose_name, blank=True, default="", help_text=help_text))
+    return encrypt(CredentialField(verbose_name, blank=True, default="", help_text=help_text))
 
 
 class Connection(TimeStampedModel):

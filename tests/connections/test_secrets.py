@@ -130,3 +130,31 @@ def test_commands_never_print_secrets(store_mock, make_connection):
         stderr=err,
     )
     assert_no_secret(out.getvalue() + err.getvalue())
+
+
+@pytest.mark.parametrize("export_format", ["json", "xml", "yaml"])
+def test_exports_leave_credentials_out(make_connection, export_format):
+    if export_format == "yaml":
+        pytest.importorskip("yaml")
+    connection = make_connection(**{k: v for k, v in SECRETS.items() if k != "admin_password"})
+    connection.admin_token = ADMIN_TOKEN
+    connection.save()
+    out = io.StringIO()
+    call_command("dumpdata", "connections", format=export_format, stdout=out)
+    exported = out.getvalue()
+    assert "Main store" in exported  # the export did include the connection
+    assert_no_secret(exported)
+    # The database still holds them: only the export leaves them out.
+    assert Connection.objects.get(pk=connection.pk).access_token == SECRETS["access_token"]
+
+
+def test_session_credentials_round_trip_encrypted(make_connection):
+    from connections.models import AuthMethod
+
+    connection = make_connection(auth_method=AuthMethod.SESSION, totp_secret=SECRETS["totp_secret"])
+    raw = raw_row(connection.pk)
+    assert SECRETS["admin_password"].encode() not in raw["admin_password"]
+    assert SECRETS["totp_secret"].encode() not in raw["totp_secret"]
+    fresh = Connection.objects.get(pk=connection.pk)
+    assert fresh.admin_password == SECRETS["admin_password"]
+    assert fresh.totp_secret == SECRETS["totp_secret"]
