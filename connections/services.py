@@ -205,6 +205,22 @@ class PlainHttpNotAllowed(ValueError):
     """The connection uses http:// to a public store without the per-connection opt-in."""
 
 
+def _is_allowed_private_target(address) -> bool:
+    """True when private targets are allowed and the host resolves to one (plain http is fine).
+
+    With private targets refused, every store the client may reach is public.
+    """
+    if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
+        return False
+    try:
+        check_target_host(address.host, address.port)
+    except magento_errors.BlockedAddressError:
+        return True
+    except magento_errors.TransportError:
+        return False  # a name that does not resolve: the client reports that when connecting
+    return False
+
+
 def connection_client(
     connection: Connection, *, fresh_sign_in: bool = False, **overrides: Any
 ) -> MagentoClient:
@@ -212,14 +228,14 @@ def connection_client(
 
     Outbound safety follows ALLOW_PRIVATE_NETWORK_TARGETS; `overrides` are passed to
     MagentoClient (tests inject `sleep` or `session`; verification uses fewer retries).
-    Raises PlainHttpNotAllowed for http:// without the opt-in (when private targets are off,
-    every reachable store is public).
+    Raises PlainHttpNotAllowed for http:// to a public store without the opt-in, also when
+    the name resolved to a private address when the connection was saved.
     """
     address = parse_store_domain(connection.store_domain)
     if (
         address.scheme == "http"
         and not connection.allow_plain_http
-        and not settings.ALLOW_PRIVATE_NETWORK_TARGETS
+        and not _is_allowed_private_target(address)
     ):
         raise PlainHttpNotAllowed(
             f"Connection {connection.name!r} uses plain http:// without 'Allow plain http://'."

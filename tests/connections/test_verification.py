@@ -560,6 +560,20 @@ def test_client_builder_refuses_plain_http_without_opt_in(make_connection):
     assert connection_client(connection).address.scheme == "http"
 
 
+def test_client_builder_refuses_plain_http_to_a_public_store_with_private_targets_on(
+    make_connection, settings
+):
+    from connections.services import PlainHttpNotAllowed, connection_client
+
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+    # Saved while the name pointed into the private network; now it resolves to a public address.
+    public = make_connection(store_domain="http://plain.example.com")
+    with pytest.raises(PlainHttpNotAllowed):
+        connection_client(public)
+    private = make_connection(name="Sandbox", store_domain="http://rebind.example.com:8081")
+    assert connection_client(private).address.host == "rebind.example.com"
+
+
 def test_update_with_blank_secret_keeps_it_and_rejects_unknown_fields(store_mock, make_connection):
     from connections.services import connection_update
 
