@@ -2,6 +2,8 @@
 
 import json
 import logging
+import tomllib
+from pathlib import Path
 
 import pytest
 import requests
@@ -92,7 +94,9 @@ def test_user_agent_names_the_portal_and_its_version(rs, sleeps):
     headers = rs.calls[0].request.headers
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"Magento2AutomationPortal/{__version__} ")
-    assert __version__ == "0.1.0"
+    # The version merchants see in their logs is the portal's release, not a second number.
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert __version__ == pyproject["project"]["version"]
     assert headers["Accept"] == "application/json"
 
 
