@@ -9,7 +9,10 @@ from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 
 from connections import diagnosis as dx
 from connections.forms import ConnectionForm, forget_switches
@@ -38,7 +41,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     change_form_template = "admin/connections/connection/change_form.html"
     # The sign-in method is a filter, not a column, so the list fits beside the admin menu.
-    list_display = ("name", "store_domain", "status_badge", "last_verified_at", "used_by")
+    list_display = ("name", "store_domain", "status_badge", "last_verified", "used_by")
     list_filter = ("status", "auth_method")
     search_fields = ("name", "store_domain")
     actions = ["test_connections"]
@@ -79,10 +82,10 @@ class ConnectionAdmin(admin.ModelAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only page: secrets appear only as "set" (never as read-only values).
             return (
+                status,
                 (None, {"fields": ("name", "store_domain", "auth_method")}),
                 ("Credentials", {"fields": ("credentials_summary", "admin_username")}),
                 ("Advanced", {"fields": ("store_code", "verify_tls", "timeout_seconds")}),
-                status,
             )
         switches = forget_switches(obj)
         integration = ["access_token", *OAUTH_FIELDS]
@@ -128,7 +131,8 @@ class ConnectionAdmin(admin.ModelAdmin):
             ("Save", {"fields": ("save_anyway",)}),
         ]
         if obj is not None:
-            fieldsets.append(status)
+            # An existing connection's state is what its page is opened for: show it first.
+            fieldsets.insert(0, status)
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -170,6 +174,17 @@ class ConnectionAdmin(admin.ModelAdmin):
             obj.status,
             STATUS_COLOURS.get(obj.status, "inherit"),
             obj.get_status_display(),
+        )
+
+    @admin.display(description="Last verified", ordering="last_verified_at")
+    def last_verified(self, obj):
+        # "3 hours ago" keeps the column narrow enough for "Used by" to stay in view.
+        if obj.last_verified_at is None:
+            return "never"
+        return format_html(
+            '<span title="{}">{} ago</span>',
+            date_format(localtime(obj.last_verified_at), "DATETIME_FORMAT"),
+            timesince(obj.last_verified_at, depth=1),
         )
 
     @admin.display(description="Used by")
@@ -259,7 +274,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                 f"Saved without a working connection. {diagnosis.title}.",
                 messages.WARNING,
             )
-        if obj.allow_plain_http and obj.store_domain.startswith("http://"):
+        if obj.uses_plain_http:
             self.message_user(
                 request,
                 "This connection uses plain http://: the store's credentials travel unencrypted.",

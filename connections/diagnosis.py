@@ -164,7 +164,7 @@ _CATALOG: dict[str, _Entry] = {
     TOKEN_REJECTED: _Entry(
         "Magento did not accept the Access Token",
         "Every request was refused with Magento's generic answer \"The consumer isn't authorized "
-        'to access %resources.". Magento gives this same answer for two different causes: '
+        'to access %resources." Magento gives this same answer for two different causes: '
         "(1) the store does not allow integration tokens as standalone Bearer tokens (the default "
         "since Magento 2.4.4): set 'Allow OAuth Access Tokens to be used as standalone Bearer "
         "tokens' to Yes, or enter the integration's four OAuth 1.0a credentials instead, which "

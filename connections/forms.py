@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 
+from connections import diagnosis as dx
 from connections.models import OAUTH_FIELDS, SECRET_FIELDS, Connection
 from connections.services import VerificationResult, connection_check
 from connections.validation import MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, connection_problems
@@ -15,6 +18,26 @@ SECRET_HELP = {
     "access_token_secret": "Optional, with the other OAuth 1.0a values.",
     "admin_password": "The password of the Magento admin user.",
     "totp_secret": "Optional: the Google Authenticator key, if this admin user has 2FA.",
+}
+
+# The field a shop owner changes to fix a diagnosis: it is marked, and a collapsed section
+# holding it (Advanced) opens. TLS is left out on purpose: the fix is the store's certificate.
+DIAGNOSIS_FIELDS = {
+    dx.PRIVATE_ADDRESS: "store_domain",
+    dx.DNS_FAILED: "store_domain",
+    dx.CONNECTION_FAILED: "store_domain",
+    dx.NOT_MAGENTO: "store_domain",
+    dx.REDIRECTED: "store_domain",
+    dx.PLAIN_HTTP: "allow_plain_http",
+    dx.TIMEOUT: "timeout_seconds",
+    dx.STORE_CODE_UNKNOWN: "store_code",
+    dx.TOKEN_REJECTED: "access_token",
+    dx.OAUTH_REJECTED: "consumer_key",
+    dx.ADMIN_SIGNIN_REJECTED: "admin_password",
+    dx.ADMIN_LOCKED: "admin_password",
+    dx.TWO_FACTOR_REQUIRED: "totp_secret",
+    dx.TWO_FACTOR_CODE_REJECTED: "totp_secret",
+    dx.TWO_FACTOR_NOT_CONFIGURED: "totp_secret",
 }
 
 
@@ -75,7 +98,9 @@ class ConnectionForm(forms.ModelForm):
         ]
         widgets = {
             "auth_method": forms.RadioSelect,
-            "store_domain": forms.TextInput(attrs={"placeholder": "https://shop.example.com"}),
+            "store_domain": forms.TextInput(
+                attrs={"placeholder": "https://shop.example.com", "class": "vTextField"}
+            ),
         }
         help_texts = {
             "store_code": "'all' (the default) works with every store view.",
@@ -98,6 +123,12 @@ class ConnectionForm(forms.ModelForm):
                 help_text = f"Set. Leave blank to keep it. {help_text}"
                 self.fields[name].widget.attrs["placeholder"] = "set (hidden)"
             self.fields[name].help_text = help_text
+        if "store_domain" in self.fields:
+            self.fields["store_domain"].help_text = format_html(
+                'The store\'s address, for example https://shop.example.com (<a href="{}">what '
+                "to type</a>).",
+                reverse("connections:guide") + "#store-domain",
+            )
         for switch in ("forget_oauth", "forget_totp"):
             if switch not in forget_switches(self.instance):
                 del self.fields[switch]
@@ -147,9 +178,17 @@ class ConnectionForm(forms.ModelForm):
             diagnosis = self.verification.diagnosis
             self.add_error(
                 None,
-                f"The store could not be verified. {diagnosis.title}. Fix it, or tick "
-                '"Save anyway" to keep the connection unverified.',
+                f"The store could not be verified: {diagnosis.title}. Fix what the box above "
+                'says, or tick "Save anyway" to keep the connection, marked Failed.',
             )
+            field = DIAGNOSIS_FIELDS.get(diagnosis.code)
+            if field in self.fields:
+                self.add_error(field, f"{diagnosis.title}: see the box above.")
+
+    @property
+    def typed_secrets(self) -> bool:
+        """True when the submitted form carried a secret (it is not sent back to the browser)."""
+        return self.is_bound and any(self.data.get(name) for name in SECRET_FIELDS)
 
     @property
     def diagnosis(self):

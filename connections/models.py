@@ -150,5 +150,10 @@ class Connection(TimeStampedModel):
         )
 
     @property
+    def uses_plain_http(self) -> bool:
+        """True when the store is reached over http://, so credentials travel unencrypted."""
+        return (self.store_domain or "").lower().startswith("http://")
+
+    @property
     def is_verified(self) -> bool:
         return self.status == ConnectionStatus.VERIFIED

@@ -227,3 +227,80 @@ def test_save_anyway_alone_is_not_recorded_as_a_change(editor_client, store_mock
     assert response.status_code == 302
     entry = LogEntry.objects.get(object_id=str(connection.pk))
     assert entry.get_change_message() == "No fields changed."
+
+
+def test_diagnosis_marks_the_field_to_fix_and_opens_advanced(editor_client, store_mock):
+    add_store_configs(store_mock, codes=("default", "de"))
+    response = editor_client.post(ADD_URL, form_data(store_code="fr"))
+    form = response.context["adminform"].form
+    assert form.errors["store_code"] == ["The store code does not exist: see the box above."]
+    assert 'tick "Save anyway"' in form.non_field_errors()[0]
+    # Django shows a collapsed fieldset expanded when it holds an error: store code is Advanced.
+    advanced = [f for f in response.context["adminform"] if f.name == "Advanced"]
+    assert len(advanced) == 1 and not advanced[0].is_collapsible
+
+
+def test_refused_token_marks_the_access_token(editor_client, store_mock):
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: (status, body)
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
+        },
+    )
+    response = editor_client.post(ADD_URL, form_data())
+    form = response.context["adminform"].form
+    assert list(form.errors) == ["__all__", "access_token"]
+
+
+def test_typed_secrets_must_be_typed_again_after_an_error(editor_client):
+    response = editor_client.post(ADD_URL, form_data(store_domain="ftp://shop.example.com"))
+    page = response.content.decode()
+    assert 'id="connection-secrets-note"' in page
+    assert_no_secret(page)
+    # Nothing typed, nothing to type again: blank keeps the saved secrets on a change page.
+    response = editor_client.post(ADD_URL, form_data(access_token="", name=""))
+    assert 'id="connection-secrets-note"' not in response.content.decode()
+
+
+def test_plain_http_is_warned_after_saving_and_on_the_page(editor_client, store_mock):
+    store_mock.add(
+        responses.GET,
+        "http://plain.example.com/rest/V1/store/storeConfigs",
+        body=requests.exceptions.ConnectionError("connection refused"),
+    )
+    data = form_data(
+        store_domain="http://plain.example.com", allow_plain_http="on", save_anyway="on"
+    )
+    response = editor_client.post(ADD_URL, data, follow=True)
+    assert "uses plain http://: the store&#x27;s credentials travel unencrypted" in (
+        response.content.decode()
+    )
+    connection = Connection.objects.get()
+    assert connection.allow_plain_http
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert 'id="connection-plain-http"' in page
+
+
+def test_https_connection_page_has_no_plain_http_warning(editor_client, make_connection):
+    page = editor_client.get(change_url(make_connection())).content.decode()
+    assert 'id="connection-plain-http"' not in page
+
+
+def test_list_shows_last_verified_as_time_ago(editor_client, make_connection):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_connection(name="Checked", last_verified_at=timezone.now() - timedelta(hours=3))
+    make_connection(name="Never", status=ConnectionStatus.UNVERIFIED)
+    page = editor_client.get(LIST_URL).content.decode()
+    assert "3\xa0hours ago" in page
+    assert "never" in page
+
+
+def test_change_page_shows_the_status_before_the_form(editor_client, make_connection):
+    page = editor_client.get(change_url(make_connection())).content.decode()
+    assert page.index("connection-status-verified") < page.index('id="id_name"')
