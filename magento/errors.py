@@ -7,6 +7,7 @@ str(), repr(), args, nor in the excerpt of a non-JSON body.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import html
 import json
@@ -288,14 +289,18 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    # isdigit() alone also accepts digits such as "²" that float() refuses.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if when is None or when.tzinfo is None:
+    if when is None:
         return None
+    if when.tzinfo is None:
+        # HTTP dates are always GMT; the asctime form ("Sun Nov  6 08:49:37 1994") just omits it.
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, when.timestamp() - now)
 
 

@@ -277,6 +277,23 @@ def test_parse_retry_after_seconds_and_http_date():
     assert parse_retry_after("-5", now=now) is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Tue, 14 Nov 2023 22:13:50 GMT",  # IMF-fixdate, what servers send today
+        "Tuesday, 14-Nov-23 22:13:50 GMT",  # RFC 850, which HTTP still asks clients to read
+        "Tue Nov 14 22:13:50 2023",  # asctime, which carries no zone and means GMT
+    ],
+)
+def test_parse_retry_after_reads_all_three_http_date_forms(value):
+    assert parse_retry_after(value, now=1_700_000_000.0) == 30.0
+
+
+@pytest.mark.parametrize("value", ["²", "1.5", "١٢", "3 seconds"])
+def test_parse_retry_after_ignores_what_is_not_a_whole_number_of_seconds(value):
+    assert parse_retry_after(value, now=1_700_000_000.0) is None
+
+
 def test_errors_survive_pickling_with_their_details():
     error = build("customer_not_found", path="/V1/customers/-1")
     copy = pickle.loads(pickle.dumps(error))
