@@ -40,8 +40,9 @@ def can_verify(request, obj=None) -> bool:
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     change_form_template = "admin/connections/connection/change_form.html"
-    # The sign-in method is a filter, not a column, so the list fits beside the admin menu.
-    list_display = ("name", "store_domain", "status_badge", "last_verified", "used_by")
+    # Status, last verified and usage first: at 1280 px the last column runs out of view. The
+    # sign-in method is a filter, not a column.
+    list_display = ("name", "status_badge", "last_verified", "used_by", "store_domain")
     list_filter = ("status", "auth_method")
     search_fields = ("name", "store_domain")
     actions = ["test_connections"]
