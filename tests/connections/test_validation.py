@@ -56,6 +56,12 @@ BAD_VALUES = [
         "allow_plain_http",
         "unencrypted",
     ),
+    (
+        "domain-too-long",
+        {"store_domain": "https://shop.example.com/" + "a" * 600},
+        "store_domain",
+        "500",
+    ),
     ("method-unknown", {"auth_method": "magic"}, "auth_method", "valid choice"),
     ("token-missing", {"access_token": ""}, "access_token", "Enter the integration's Access"),
     ("token-spaces", {"access_token": "abc def"}, "access_token", "spaces"),
@@ -84,9 +90,22 @@ BAD_VALUES = [
         "consumer_key",
         "spaces",
     ),
+    (
+        "oauth-secret-too-long",
+        {"consumer_key": "k" * 20, "consumer_secret": "s" * 1100, "access_token_secret": "a" * 20},
+        "consumer_secret",
+        "too long",
+    ),
+    (
+        "oauth-token-secret-spaces",
+        {"consumer_key": "k" * 20, "consumer_secret": "s" * 20, "access_token_secret": "a b"},
+        "access_token_secret",
+        "spaces",
+    ),
     ("username-missing", {**SESSION, "admin_username": ""}, "admin_username", "admin user name"),
     ("username-too-long", {**SESSION, "admin_username": "u" * 256}, "admin_username", "255"),
     ("password-missing", {**SESSION, "admin_password": ""}, "admin_password", "password"),
+    ("password-too-long", {**SESSION, "admin_password": "p" * 1025}, "admin_password", "too long"),
     ("totp-not-base32", {**SESSION, "totp_secret": "not-base32!"}, "totp_secret", "base32"),
     ("totp-too-short", {**SESSION, "totp_secret": "ABCD"}, "totp_secret", "base32"),
     ("store-code-digit-first", {"store_code": "1shop"}, "store_code", "starts with a letter"),
@@ -153,3 +172,18 @@ def test_service_raises_validation_error_by_field():
         "store_code",
         "timeout_seconds",
     } <= fields
+
+
+def test_service_refuses_an_admin_username_with_surrounding_spaces():
+    # The form strips spaces; the command line and other callers get a message instead.
+    with pytest.raises(ValidationError) as caught:
+        connection_create(
+            name="Main store",
+            store_domain="shop.example.com",
+            auth_method="session",
+            admin_username=" portal-bot",
+            admin_password=SECRETS["admin_password"],
+        )
+    assert caught.value.message_dict == {
+        "admin_username": ["The Admin Username must not start or end with a space."]
+    }
