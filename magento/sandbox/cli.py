@@ -8,7 +8,10 @@ for this run; the banner prints them because this is a local demo store.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+class SandboxStartError(Exception):
+    """The sandbox could not start (e.g. the port is taken); the message says what to change."""
+
+
 @dataclass
 class Sandbox:
     """A configured, not yet started sandbox: the server and the optional activity simulator."""
@@ -96,20 +103,32 @@ def build(options: dict, environ: dict | None = None) -> Sandbox:
         two_factor_enabled=not options.get("disable_2fa"),
         input_limits_enabled=not options.get("no_input_limits"),
     )
+    host, port = options.get("host", "127.0.0.1"), options.get("port", 8081)
+    # Listen before seeding, so a taken port is reported at once, not after a long seed.
+    try:
+        server = SandboxServer(
+            store,
+            host,
+            port,
+            base_path=options.get("base_path") or "",
+            control=bool(options.get("control")),
+            log_requests=bool(options.get("log_requests")),
+        )
+    except OSError as error:
+        raise SandboxStartError(
+            f"Cannot listen on {host}:{port} ({error.strerror or error}). "
+            "Choose another --port (0 picks a free one) or stop what is using it."
+        ) from None
     seeded = {
         "customers": options.get("seed_customers", 20),
         "products": options.get("seed_products", 20),
         "orders": options.get("seed_orders", 50),
     }
-    store.seed(**seeded)
-    server = SandboxServer(
-        store,
-        options.get("host", "127.0.0.1"),
-        options.get("port", 8081),
-        base_path=options.get("base_path") or "",
-        control=bool(options.get("control")),
-        log_requests=bool(options.get("log_requests")),
-    )
+    try:
+        store.seed(**seeded)
+    except BaseException:
+        server.stop()
+        raise
     interval = options.get("simulate_activity") or 0
     activity = ActivitySimulator(store, interval) if interval > 0 else None
     return Sandbox(server=server, activity=activity, seeded=seeded)
@@ -164,7 +183,7 @@ def banner(sandbox: Sandbox) -> str:
         )
     if server.control:
         lines.append(f"Control endpoints: {server.url}/__sandbox__/state and /__sandbox__/faults")
-    lines += ["", "Serving until stopped (Ctrl+C)."]
+    lines += ["", "Serving until stopped (Ctrl+C, or SIGTERM)."]
     return "\n".join(lines)
 
 
@@ -175,22 +194,42 @@ def serve(
     stop_event: threading.Event | None = None,
     ready: Callable[[SandboxServer], None] | None = None,
 ) -> None:
-    """Print the banner and serve until Ctrl+C or until `stop_event` is set."""
+    """Print the banner and serve until Ctrl+C, SIGTERM, or until `stop_event` is set.
+
+    `write` must deliver each text at once (flush it): a supervisor reading a pipe waits for
+    the banner to learn the Store Domain.
+    """
+    stop = stop_event or threading.Event()
     server = sandbox.server
     server.start()
     if sandbox.activity is not None:
         sandbox.activity.start()
-    write(banner(sandbox))
-    if ready is not None:
-        ready(server)
     try:
-        (stop_event or threading.Event()).wait()
-    except KeyboardInterrupt:
-        write("Stopping.")
+        with _stop_on_sigterm(stop):
+            write(banner(sandbox))
+            if ready is not None:
+                ready(server)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a demo ends
+                stop.wait()
+            write("Stopping.")
     finally:
         if sandbox.activity is not None:
             sandbox.activity.stop()
         server.stop()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event):
+    """While serving, SIGTERM sets `stop` (a clean stop, like Ctrl+C) instead of killing the
+    process mid-answer; signals can only be caught in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,4 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m magento.sandbox", description=__doc__)
     add_arguments(parser)
     options = vars(parser.parse_args(argv))
-    serve(build(options), write=print)
+    try:
+        sandbox = build(options)
+    except SandboxStartError as error:
+        parser.exit(1, f"{error}\n")
+    serve(sandbox, write=functools.partial(print, flush=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from magento.sandbox import cli
 
@@ -12,7 +12,7 @@ from magento.sandbox import cli
 class Command(BaseCommand):
     help = (
         "Start a local stand-in Magento 2 store, print its Store Domain and credentials, "
-        "and serve until stopped."
+        "and serve until stopped (Ctrl+C or SIGTERM)."
     )
 
     def add_arguments(self, parser):
@@ -22,10 +22,18 @@ class Command(BaseCommand):
         parser.add_argument("--ready", default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
-        sandbox = cli.build(options)
+        try:
+            sandbox = cli.build(options)
+        except cli.SandboxStartError as error:
+            raise CommandError(str(error)) from None
         cli.serve(
             sandbox,
-            write=self.stdout.write,
+            write=self._write_now,
             stop_event=options.get("stop_event"),
             ready=options.get("ready"),
         )
+
+    def _write_now(self, text: str) -> None:
+        # A supervisor reading our pipe needs the Store Domain before we exit.
+        self.stdout.write(text)
+        self.stdout.flush()

@@ -1,13 +1,23 @@
 """`manage.py magento_sandbox`: options, printed Store Domain and credentials, serving, stopping."""
 
 import io
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
+import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from magento.sandbox import cli
 from tests.magento.sandbox.helpers import oauth, rest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run_command(**options):
@@ -131,3 +141,115 @@ def test_random_credentials_differ_per_run():
 
     assert first.server.credentials.access_token != second.server.credentials.access_token
     assert first.server.credentials.admin_password != second.server.credentials.admin_password
+
+
+class _Output:
+    """A process's stdout read in a thread, so a test can wait for a line without hanging."""
+
+    def __init__(self, stream):
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def next_line(self) -> str | None:
+        """The next line, None at the end; a generous bound turns unflushed output into a
+        failure instead of a hang."""
+        return self._lines.get(timeout=30)
+
+    def rest(self) -> str:
+        """Everything until the process closes its output."""
+        text = []
+        while (line := self.next_line()) is not None:
+            text.append(line)
+        return "".join(text)
+
+
+def _start_process(*options):
+    """`manage.py magento_sandbox` in its own process, its output on a pipe as a supervisor
+    sees it (no PYTHONUNBUFFERED); returns (process, output, Store Domain) once it serves."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    environment["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "magento_sandbox", "--port", "0", *options],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    output = _Output(process.stdout)
+    store_domain = None
+    while (line := output.next_line()) is not None:
+        if line.startswith("Store Domain:"):
+            store_domain = line.split()[-1]
+        if line.startswith("Serving until stopped"):
+            break
+    return process, output, store_domain
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_command_stops_cleanly_on_sigterm_and_ctrl_c(stop_signal):
+    process, output, store_domain = _start_process("--seed-customers", "0", "--seed-orders", "0")
+    try:
+        assert store_domain is not None, process.stderr.read()
+        served = requests.get(f"{store_domain}/rest/V1/store/storeViews", timeout=5)
+
+        process.send_signal(stop_signal)
+        rest_of_output = output.rest()
+        process.wait(timeout=30)
+        errors = process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert served.status_code == 401  # it answered like Magento while running
+    assert process.returncode == 0, errors
+    assert rest_of_output.strip() == "Stopping."
+    assert "Traceback" not in errors
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{store_domain}/rest/V1/store/storeViews", timeout=5)
+
+
+def test_taken_port_is_a_clear_command_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(CommandError, match=rf"Cannot listen on 127\.0\.0\.1:{port}.*--port"):
+            call_command("magento_sandbox", port=port, stdout=io.StringIO())
+
+
+def test_python_m_sandbox_reports_a_taken_port_without_a_traceback(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["--port", str(port), "--seed-orders", "0"])
+
+    assert stopped.value.code == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_serve_in_the_main_thread_stops_on_sigterm_and_restores_the_handler():
+    sandbox = cli.build({"port": 0, "seed_orders": 0, "seed_customers": 0}, environ={})
+    before = signal.getsignal(signal.SIGTERM)
+    written = []
+
+    def ready(server):
+        # The handler is in place while serving: SIGTERM to ourselves ends serve().
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    cli.serve(sandbox, write=written.append, ready=ready)
+
+    assert written[-1] == "Stopping."
+    assert signal.getsignal(signal.SIGTERM) is before
+    with pytest.raises(requests.ConnectionError):
+        requests.get(rest(sandbox.server, "/V1/store/storeViews"), timeout=5)
