@@ -356,6 +356,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
         return finish(dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)))
 
     permissions: dict[str, str] = {}
+    first_refusal = ""
     store_code = connection.store_code or "all"
     with client:
         # storeConfigs without a store code: it answers for every store view, so the chosen
@@ -368,8 +369,15 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
             if failure is not None:
                 return finish(failure)
             permissions[STORE_CONFIG_PROBE.key] = DENIED
+            first_refusal = str(error)
         except magento_errors.NotFoundError as error:
             return finish(dx.make_diagnosis(dx.NOT_MAGENTO, detail=str(error), host=host))
+        except magento_errors.ValidationError as error:
+            if connection.uses_oauth:
+                # Magento answers a malformed OAuth request (token length, signature method)
+                # with a 400 input error: nothing else in a plain GET can be invalid.
+                return finish(dx.make_diagnosis(dx.OAUTH_REJECTED, detail=str(error)))
+            return finish(_general_failure(error, host=host, timeout=timeout))
         except magento_errors.MagentoError as error:
             return finish(_general_failure(error, host=host, timeout=timeout))
         else:
@@ -403,6 +411,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
                 if failure is not None:
                     return finish(failure)
                 permissions[probe.key] = DENIED
+                first_refusal = first_refusal or str(error)
             except (magento_errors.NotFoundError, magento_errors.ValidationError) as error:
                 if probe.by_missing_record and not isinstance(
                     error, magento_errors.RouteNotFoundError
@@ -435,7 +444,9 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
     if len(denied) == 1 + len(PERMISSION_PROBES) and connection.auth_method != AuthMethod.SESSION:
         code = dx.OAUTH_REJECTED if connection.uses_oauth else dx.TOKEN_REJECTED
         return finish(
-            dx.make_diagnosis(code, detail="Every request answered HTTP 401."),
+            dx.make_diagnosis(
+                code, detail=f"Every request answered HTTP 401. The first answer: {first_refusal}"
+            ),
             permissions=permissions,
         )
     missing = ", ".join(f"{p.label} ({p.acl_label}; {p.resource})" for p in denied)

@@ -283,3 +283,45 @@ def test_name_that_does_not_resolve_to_the_sandbox(sandbox_factory):
     server = sandbox_factory(bearer_enabled=True)
     fields = token(server, store_domain=f"http://nowhere.example.com:{server.port}")
     assert check(**fields).diagnosis.code == dx.DNS_FAILED
+
+
+def test_revoked_bearer_token(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.change_state(integration_revoked=True)
+    diagnosis = check(**token(server)).diagnosis
+    assert diagnosis.code == dx.TOKEN_REJECTED
+    assert any(link.anchor == "activate" for link in diagnosis.links)
+
+
+def test_revoked_oauth_credentials(sandbox_factory):
+    server = sandbox_factory()
+    server.change_state(integration_revoked=True)
+    diagnosis = check(**oauth(server)).diagnosis
+    assert diagnosis.code == dx.OAUTH_REJECTED
+    assert "revoked" in diagnosis.detail
+
+
+def test_oauth_token_of_the_wrong_length(sandbox_factory):
+    # Magento refuses a malformed OAuth token with a 400 input error rather than a 401.
+    server = sandbox_factory()
+    diagnosis = check(**oauth(server, access_token="short-token-1234")).diagnosis
+    assert diagnosis.code == dx.OAUTH_REJECTED
+    assert "token length" in diagnosis.detail
+
+
+def test_store_that_does_not_answer_in_time(sandbox_factory):
+    import threading
+
+    server = sandbox_factory(bearer_enabled=True)
+    released = threading.Event()
+    # The store holds the request until the test ends; the client gives up after its read
+    # timeout (shortened here, so the test waits a fraction of a second, not the 30 s default).
+    server.sleep = lambda seconds: released.wait()
+    server.faults.add("latency", seconds=60)
+    try:
+        connection = Connection(**token(server, timeout_seconds=5))
+        diagnosis = connection_check(connection=connection, read_timeout=0.2).diagnosis
+    finally:
+        released.set()
+    assert diagnosis.code == dx.TIMEOUT
+    assert "5 seconds" in diagnosis.explanation

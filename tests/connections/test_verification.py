@@ -156,6 +156,32 @@ def test_oauth_refused_everywhere(store_mock):
     assert diagnosis.code == dx.OAUTH_REJECTED
 
 
+def test_malformed_oauth_request_answered_400_is_an_oauth_refusal(store_mock):
+    add_store_configs(
+        store_mock,
+        status=400,
+        body={"message": "The token length is invalid. Check the length and try again."},
+    )
+    diagnosis = check(**oauth_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.OAUTH_REJECTED
+    assert "token length is invalid" in diagnosis.detail
+
+
+def test_refused_everywhere_keeps_magentos_first_answer_in_the_detail(store_mock):
+    status, body = unauthorized()
+    add_store_configs(store_mock, status=status, body=body)
+    add_probes(
+        store_mock,
+        answers={
+            p: unauthorized("Magento_Customer::customer")
+            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
+        },
+    )
+    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.TOKEN_REJECTED
+    assert "The consumer isn't authorized to access Magento_Backend::store." in diagnosis.detail
+
+
 def test_missing_resources_are_named(store_mock):
     add_store_configs(store_mock)
     add_probes(
