@@ -146,6 +146,13 @@ def add_probes(mock, *, store_code="all", answers=None):
         mock.add(responses.GET, f"{REST}/{store_code}{path}", json=body, status=status)
 
 
+def refuse_everything(mock):
+    """Every check answered with Magento's generic 401 (a refused token, or Bearer tokens off)."""
+    status, body = load_error_unauthorized()
+    add_store_configs(mock, status=status, body=body)
+    add_probes(mock, answers={path: (status, body) for path in PROBE_PATHS})
+
+
 def healthy_store(mock, *, store_code="all", codes=("default",)):
     add_store_configs(mock, codes=codes)
     add_probes(mock, store_code=store_code)

@@ -18,6 +18,7 @@ from tests.connections.conftest import (
     assert_no_secret,
     healthy_store,
     load_error_unauthorized,
+    refuse_everything,
 )
 
 pytestmark = pytest.mark.django_db
@@ -75,15 +76,7 @@ def test_add_verifies_and_saves(editor_client, store_mock):
 def test_failed_verification_shows_diagnosis_with_guide_link_and_saves_nothing(
     editor_client, store_mock
 ):
-    status, body = load_error_unauthorized()
-    add_store_configs(store_mock, status=status, body=body)
-    add_probes(
-        store_mock,
-        answers={
-            p: (status, body)
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
-    )
+    refuse_everything(store_mock)
     response = editor_client.post(ADD_URL, form_data())
     assert response.status_code == 200
     page = response.content.decode()
@@ -243,15 +236,7 @@ def test_diagnosis_marks_the_field_to_fix_and_opens_advanced(editor_client, stor
 
 
 def test_refused_token_marks_the_access_token(editor_client, store_mock):
-    status, body = load_error_unauthorized()
-    add_store_configs(store_mock, status=status, body=body)
-    add_probes(
-        store_mock,
-        answers={
-            p: (status, body)
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
-    )
+    refuse_everything(store_mock)
     response = editor_client.post(ADD_URL, form_data())
     form = response.context["adminform"].form
     assert list(form.errors) == ["__all__", "access_token"]

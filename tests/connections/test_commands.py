@@ -22,6 +22,7 @@ from tests.connections.conftest import (
     assert_no_secret,
     healthy_store,
     load_error_unauthorized,
+    refuse_everything,
 )
 
 pytestmark = pytest.mark.django_db
@@ -97,15 +98,7 @@ def test_add_reads_secrets_from_standard_input(store_mock):
 
 
 def test_failed_verification_exits_1_with_the_diagnosis_and_saves_nothing(store_mock):
-    status, body = load_error_unauthorized()
-    add_store_configs(store_mock, status=status, body=body)
-    add_probes(
-        store_mock,
-        answers={
-            p: (status, body)
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
-    )
+    refuse_everything(store_mock)
     code, out, err = run(
         "add_connection",
         "--name",

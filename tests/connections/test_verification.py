@@ -20,6 +20,7 @@ from tests.connections.conftest import (
     assert_no_secret,
     healthy_store,
     oauth_fields,
+    refuse_everything,
     session_fields,
     store_configs,
     token_fields,
@@ -143,15 +144,7 @@ def test_oauth_credentials_sign_requests_instead_of_bearer(store_mock):
 
 
 def test_oauth_refused_everywhere(store_mock):
-    status, body = unauthorized()
-    add_store_configs(store_mock, status=status, body=body)
-    add_probes(
-        store_mock,
-        answers={
-            p: unauthorized()
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
-    )
+    refuse_everything(store_mock)
     diagnosis = check(**oauth_fields(store_domain="https://shop.example.com")).diagnosis
     assert diagnosis.code == dx.OAUTH_REJECTED
 
@@ -520,15 +513,7 @@ def test_create_saves_verified_connection_with_facts(store_mock, editor):
 
 
 def test_create_refuses_to_save_a_failing_connection(store_mock):
-    status, body = unauthorized()
-    add_store_configs(store_mock, status=status, body=body)
-    add_probes(
-        store_mock,
-        answers={
-            p: unauthorized()
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
-    )
+    refuse_everything(store_mock)
     outcome = connection_create(**token_fields())
     assert not outcome.saved
     assert outcome.verification.diagnosis.code == dx.TOKEN_REJECTED
