@@ -21,6 +21,8 @@ KINDS = (
     "malformed_json",  # 200 with a truncated JSON body
     "expired_token",  # the generic 401, as for an expired or revoked token
 )
+# Sign-in routes and unknown paths never look at a token, so a token fault cannot hit them.
+TOKEN_KINDS = ("expired_token",)
 
 
 @dataclass
@@ -80,12 +82,17 @@ class FaultPlan:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> list[Fault]:
-        """Consume the faults that apply to one request (a latency fault can precede another)."""
+    def take(self, method: str, path: str, *, token_checked: bool = True) -> list[Fault]:
+        """Consume the faults that apply to one request (a latency fault can precede another).
+
+        With `token_checked=False` (an anonymous or unknown route) token faults stay planned.
+        """
         taken = []
         with self._lock:
             for fault in list(self._faults):
                 if not fault.matches(method, path):
+                    continue
+                if not token_checked and fault.kind in TOKEN_KINDS:
                     continue
                 # At most one delay and one failure per request.
                 if any((f.kind == "latency") == (fault.kind == "latency") for f in taken):
