@@ -46,3 +46,43 @@ def test_chosen_method_stays_shown_after_a_validation_error(
     assert not page.is_visible("#id_access_token")
     # The secret inputs are password fields: nothing typed is shown.
     assert page.get_attribute("#id_admin_password", "type") == "password"
+
+
+def test_shop_owner_adds_a_sandbox_store_in_the_browser(
+    transactional_db, page, admin_login, live_server, editor, sandbox_store, settings
+):
+    """The whole way through, over real HTTP: refused Bearer token, OAuth, the Test button."""
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+    credentials = sandbox_store.credentials
+    admin_login(editor)
+    page.goto(f"{live_server.url}/admin/connections/connection/add/")
+    page.fill("#id_name", "Sandbox shop")
+    page.fill("#id_store_domain", sandbox_store.url)
+    page.fill("#id_access_token", credentials.access_token)
+    page.click("input[name=_save]")
+
+    # The sandbox keeps standalone Bearer tokens off, as Magento 2.4.4+ does by default.
+    box = page.locator("#connection-diagnosis")
+    assert "Magento did not accept the Access Token" in box.inner_text()
+    assert page.is_visible("#connection-secrets-note")
+    assert "see the box above" in page.inner_text(".field-access_token")
+    guide = box.get_by_role("link", name="Use OAuth 1.0a instead").get_attribute("href")
+    assert guide == "/connections/guide/integration-token/#oauth"
+
+    page.fill("#id_access_token", credentials.access_token)
+    page.fill("#id_consumer_key", credentials.consumer_key)
+    page.fill("#id_consumer_secret", credentials.consumer_secret)
+    page.fill("#id_access_token_secret", credentials.access_token_secret)
+    page.click("input[name=_continue]")
+    assert "Verified: " in page.inner_text(".messagelist")
+    assert "Verified" in page.inner_text(".field-status_badge")
+
+    page.click("button.connection-test-button")
+    assert "Sandbox shop: verified." in page.inner_text(".messagelist")
+    assert_no_secret_values(page.content(), credentials)
+
+
+def assert_no_secret_values(text: str, credentials) -> None:
+    for name, value in credentials.as_dict().items():
+        if len(value) > 6 and name != "admin_username":
+            assert value not in text, f"{name} shown on the page"
