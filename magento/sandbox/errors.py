@@ -105,7 +105,9 @@ def input_errors(errors: list[tuple[str, dict | list | None]]) -> MagentoErrorRe
         400,
         INPUT_EXCEPTIONS,
         errors=[
-            {"message": message, "parameters": parameters or {}} for message, parameters in errors
+            # PHP's json_encode writes an empty parameter array as [].
+            {"message": message, "parameters": parameters or []}
+            for message, parameters in errors
         ],
     )
 

@@ -14,30 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
+# One list of condition types for the client and the store that answers it.
+from ..search import CONDITION_TYPES
 from .errors import MAX_PAGE_SIZE, MagentoErrorResponse
 from .inputs import SEARCH_CRITERIA, read_object
 
-CONDITION_TYPES = frozenset(
-    [
-        "eq",
-        "finset",
-        "from",
-        "gt",
-        "gteq",
-        "in",
-        "like",
-        "lt",
-        "lteq",
-        "moreq",
-        "neq",
-        "nfinset",
-        "nin",
-        "nlike",
-        "notnull",
-        "null",
-        "to",
-    ]
-)
 MAX_PAGE_SIZE_DEFAULT = 300
 DEFAULT_PAGE_SIZE = 20
 _KEY_PART = re.compile(r"\[([^\]]*)\]")

@@ -239,3 +239,17 @@ def test_fields_parameter_nests_and_keeps_total_count(sandbox_store):
     assert set(product["extension_attributes"]["stock_item"]) == {"qty", "is_in_stock"}
     assert customers["total_count"] == 3
     assert all(set(item) == {"id"} for item in customers["items"])
+
+
+def test_aggregated_errors_always_carry_parameters_as_php_writes_them():
+    from magento.sandbox.errors import REQUIRED_FIELD, input_errors
+
+    body = input_errors([(REQUIRED_FIELD, {"fieldName": "email"}), ("Plain.", None)]).body()
+
+    assert body == {
+        "message": "One or more input exceptions have occurred.",
+        "errors": [
+            {"message": REQUIRED_FIELD, "parameters": {"fieldName": "email"}},
+            {"message": "Plain.", "parameters": []},
+        ],
+    }
