@@ -9,10 +9,12 @@ from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
+from django.views.decorators.debug import sensitive_post_parameters
 
 from connections import diagnosis as dx
 from connections.forms import ConnectionForm, forget_switches
@@ -233,6 +235,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     # -- saving ---------------------------------------------------------------------------------
 
     @csrf_protect_m
+    @method_decorator(sensitive_post_parameters(*SECRET_FIELDS))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The admin normally wraps this view in a transaction; saving calls the store, and a
         # transaction must never stay open while waiting for Magento. The service saves

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connections import diagnosis as dx
 from connections.models import (
@@ -318,6 +319,7 @@ def _missing_permissions_fix(connection: Connection) -> str:
     )
 
 
+@sensitive_variables("secrets")  # an error report must not list the credentials
 def connection_check(*, connection: Connection, **client_overrides: Any) -> VerificationResult:
     """Call the store with the connection's settings and diagnose the outcome (no DB writes).
 

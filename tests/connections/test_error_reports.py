@@ -1,0 +1,55 @@
+"""A crash while saving a connection: Django's error report must not carry a secret."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from django.core.signals import got_request_exception
+from django.urls import reverse
+from django.views.debug import ExceptionReporter
+
+from connections import services
+from tests.connections.conftest import SECRETS, assert_no_secret
+
+pytestmark = pytest.mark.django_db
+
+
+def test_error_report_of_a_crash_during_verification_holds_no_secret(client, editor, monkeypatch):
+    def crash(connection):
+        raise RuntimeError("a bug while checking the store")
+
+    monkeypatch.setattr(services, "_preflight", crash)
+    reports: list[str] = []
+
+    def report(sender, request, **kwargs):
+        # What Django mails to ADMINS (and shows with DEBUG on) for an unhandled error.
+        reporter = ExceptionReporter(request, *sys.exc_info())
+        reports.append(reporter.get_traceback_text() + reporter.get_traceback_html())
+
+    got_request_exception.connect(report)
+    client.raise_request_exception = False
+    client.force_login(editor)
+    try:
+        response = client.post(
+            reverse("admin:connections_connection_add"),
+            {
+                "name": "Main store",
+                "store_domain": "shop.example.com",
+                "auth_method": "session",
+                "admin_username": "portal-bot",
+                "admin_password": SECRETS["admin_password"],
+                "totp_secret": SECRETS["totp_secret"],
+                "store_code": "all",
+                "timeout_seconds": "30",
+                "_save": "Save",
+            },
+        )
+    finally:
+        got_request_exception.disconnect(report)
+    assert response.status_code == 500
+    assert len(reports) == 1
+    assert "a bug while checking the store" in reports[0]  # the report is the real one
+    assert "admin_password" in reports[0]  # the field is listed, its value is not
+    assert "secrets" in reports[0]  # the checking function's variable, hidden
+    assert_no_secret(reports[0])
