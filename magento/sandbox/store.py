@@ -63,7 +63,8 @@ _ADDRESS_REQUIRED = (
     "postcode",
 )
 ORDER_CACHE_SIZE = 20_000
-SHIPPABLE_STATES = ("new", "processing")
+# States in which Magento's CanShip refuses by status; in any other state the quantities decide.
+UNSHIPPABLE_STATES = ("payment_review", "holded", "canceled")
 
 
 def format_time(timestamp: float) -> str:
@@ -793,16 +794,17 @@ class SandboxStore:
             if record is None:
                 raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
             by_id = {item["item_id"]: item for item in record["items"]}
+            refunded = record["state"] == "closed"  # refunded in full: nothing left to ship
+
+            def left(item: dict) -> float:
+                return 0 if refunded else _qty_to_ship(item)
+
             messages = []
-            if record["state"] not in SHIPPABLE_STATES:
-                if record["state"] in ("canceled", "holded", "payment_review"):
-                    messages.append(
-                        f"A shipment cannot be created when an order has a status of "
-                        f"{record['status']}"
-                    )
-                else:
-                    messages.append("The order does not allow a shipment to be created.")
-            elif not any(_qty_to_ship(item) > 0 for item in record["items"]):
+            if record["state"] in UNSHIPPABLE_STATES:
+                messages.append(
+                    f"A shipment cannot be created when an order has a status of {record['status']}"
+                )
+            elif not any(left(item) > 0 for item in record["items"]):
                 messages.append("The order does not allow a shipment to be created.")
             if items:
                 wanted = {}
@@ -811,7 +813,7 @@ class SandboxStore:
                         line.get("order_item_id"), 0
                     ) + float(line.get("qty") or 0)
             else:
-                wanted = {item["item_id"]: _qty_to_ship(item) for item in record["items"]}
+                wanted = {item["item_id"]: left(item) for item in record["items"]}
             total = 0.0
             for item_id, qty in wanted.items():
                 item = by_id.get(item_id)
@@ -821,7 +823,7 @@ class SandboxStore:
                         "original order."
                     )
                     continue
-                if qty > _qty_to_ship(item) + 1e-9:
+                if qty > left(item) + 1e-9:
                     messages.append(
                         "The quantity to ship must not be greater than the unshipped quantity "
                         f'for product SKU "{item["sku"]}".'

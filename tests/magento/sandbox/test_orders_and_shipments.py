@@ -202,3 +202,35 @@ def test_missing_shipment(sandbox_store):
     response = requests.get(rest(sandbox_store, "/V1/shipment/777"), auth=oauth(sandbox_store))
 
     assert response.status_code == 404
+
+
+def test_closed_order_has_nothing_left_to_ship(sandbox_store):
+    order = _order(sandbox_store, state="closed")
+
+    response = _ship(sandbox_store, order["entity_id"], {})
+
+    assert (response.status_code, response.json()["message"]) == (
+        400,
+        PREFIX + "The order does not allow a shipment to be created.\n"
+        "You can't create a shipment without products.",
+    )
+
+
+def test_held_order_is_refused_by_its_status(sandbox_store):
+    order = _order(sandbox_store, state="holded")
+
+    response = _ship(sandbox_store, order["entity_id"], {})
+
+    assert response.json()["message"] == (
+        PREFIX + "A shipment cannot be created when an order has a status of holded"
+    )
+
+
+def test_order_waiting_for_payment_ships_when_quantities_remain(sandbox_store):
+    # Magento's CanShip refuses only payment review, held and canceled orders by state.
+    order = _order(sandbox_store, state="pending_payment")
+
+    response = _ship(sandbox_store, order["entity_id"], {})
+
+    assert response.status_code == 200, response.text
+    assert _get_order(sandbox_store, order["entity_id"])["state"] == "complete"
