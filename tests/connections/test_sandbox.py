@@ -325,3 +325,27 @@ def test_store_that_does_not_answer_in_time(sandbox_factory):
         released.set()
     assert diagnosis.code == dx.TIMEOUT
     assert "5 seconds" in diagnosis.explanation
+
+
+def test_no_credential_in_any_log_over_real_http(sandbox_factory, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    server = sandbox_factory(two_factor_enabled=True)
+    outcome = connection_create(**oauth(server, name="Signed"))
+    assert outcome.verification.ok
+    outcome = connection_create(**session(server, totp_secret=server.credentials.totp_secret))
+    assert outcome.verification.ok
+    assert verify(connection=outcome.connection).ok
+    # A refused sign-in logs too; its password must not appear either.
+    check(**session(server, name="Wrong", admin_password="Wrong-Password-123"))
+    logged = "\n".join(
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    assert "urllib3" in logged  # the transport's own debug lines were captured
+    secrets = [v for k, v in server.credentials.as_dict().items() if k != "admin_username"]
+    admin_token = Connection.objects.get(pk=outcome.connection.pk).admin_token
+    assert admin_token
+    secrets += ["Wrong-Password-123", admin_token]
+    for value in secrets:
+        assert value not in logged
