@@ -17,7 +17,10 @@ EVENTS = ("customer_created", "product_created", "order_created", "customer_upda
 
 
 class ActivitySimulator:
-    """Generates store events; `step()` makes one (tests call it directly, no waiting)."""
+    """Generates store events; `step()` makes one (tests call it directly, no waiting).
+
+    `wait(seconds)` paces the thread (default: a wait that stop() interrupts).
+    """
 
     def __init__(
         self,
@@ -25,6 +28,7 @@ class ActivitySimulator:
         interval: float,
         *,
         on_event: Callable[[str, dict], None] | None = None,
+        wait: Callable[[float], bool] | None = None,
     ):
         if interval <= 0:
             raise ValueError("interval must be positive")
@@ -33,6 +37,8 @@ class ActivitySimulator:
         self.on_event = on_event
         self._position = 0
         self._stop = threading.Event()
+        # wait(seconds) -> True once stopped; tests inject one that does not really wait.
+        self._wait = wait or self._stop.wait
         self._thread: threading.Thread | None = None
 
     def step(self) -> tuple[str, dict]:
@@ -69,7 +75,7 @@ class ActivitySimulator:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._wait(self.interval) and not self._stop.is_set():
             self.step()
 
     def stop(self) -> None:

@@ -212,17 +212,32 @@ def test_activity_rotation_creates_and_updates(sandbox_store):
     assert updated
 
 
-def test_activity_thread_starts_and_stops(sandbox_store):
+def test_activity_thread_makes_one_event_per_interval_until_stopped(sandbox_store):
     import threading
 
-    happened = threading.Event()
-    simulator = ActivitySimulator(sandbox_store.store, 0.01, on_event=lambda *_: happened.set())
+    asked = []
+    third_wait = threading.Event()
+    events = []
+
+    def wait(seconds):
+        # Stands in for the real pause: two events happen, then the test stops the thread.
+        asked.append(seconds)
+        if len(asked) < 3:
+            return False
+        third_wait.set()
+        simulator._stop.wait()
+        return True
+
+    simulator = ActivitySimulator(
+        sandbox_store.store, 7.5, on_event=lambda event, _: events.append(event), wait=wait
+    )
 
     simulator.start()
-    fired = happened.wait(timeout=5)
+    assert third_wait.wait(timeout=10)
     simulator.stop()
 
-    assert fired
+    assert asked == [7.5, 7.5, 7.5]
+    assert events == ["customer_created", "product_created"]
     assert not simulator._thread.is_alive()
 
 
