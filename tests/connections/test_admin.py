@@ -11,6 +11,7 @@ from django.urls import reverse
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
 from tests.connections.conftest import (
+    ADMIN_TOKEN,
     REST,
     SECRETS,
     add_probes,
@@ -291,3 +292,47 @@ def test_list_shows_last_verified_as_time_ago(editor_client, make_connection):
 def test_change_page_shows_the_status_before_the_form(editor_client, make_connection):
     page = editor_client.get(change_url(make_connection())).content.decode()
     assert page.index("connection-status-verified") < page.index('id="id_name"')
+
+
+def test_remove_saved_oauth_credentials(editor_client, store_mock, make_connection):
+    connection = make_connection(
+        consumer_key=SECRETS["consumer_key"],
+        consumer_secret=SECRETS["consumer_secret"],
+        access_token_secret=SECRETS["access_token_secret"],
+    )
+    assert 'name="forget_oauth"' in editor_client.get(change_url(connection)).content.decode()
+    healthy_store(store_mock)
+    response = editor_client.post(
+        change_url(connection), form_data(access_token="", forget_oauth="on")
+    )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.consumer_key, connection.consumer_secret) == ("", "")
+    assert connection.access_token_secret == ""
+    assert connection.access_token == SECRETS["access_token"]
+    # Verified with the Access Token alone, as a Bearer token.
+    assert store_mock.calls[0].request.headers["Authorization"].startswith("Bearer ")
+
+
+def test_remove_saved_totp_secret(editor_client, store_mock, make_connection):
+    from connections.models import AuthMethod
+
+    connection = make_connection(auth_method=AuthMethod.SESSION, totp_secret=SECRETS["totp_secret"])
+    store_mock.add(responses.POST, f"{REST}/V1/integration/admin/token", json=ADMIN_TOKEN)
+    healthy_store(store_mock)
+    data = form_data(
+        auth_method="session",
+        access_token="",
+        admin_username="portal-bot",
+        forget_totp="on",
+    )
+    response = editor_client.post(change_url(connection), data)
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.totp_secret == ""
+    assert connection.admin_password == SECRETS["admin_password"]
+
+
+def test_no_remove_switch_without_saved_values(editor_client, make_connection):
+    page = editor_client.get(change_url(make_connection())).content.decode()
+    assert 'name="forget_oauth"' not in page and 'name="forget_totp"' not in page
