@@ -253,3 +253,21 @@ def test_serve_in_the_main_thread_stops_on_sigterm_and_restores_the_handler():
     assert signal.getsignal(signal.SIGTERM) is before
     with pytest.raises(requests.ConnectionError):
         requests.get(rest(sandbox.server, "/V1/store/storeViews"), timeout=5)
+
+
+def test_simulated_activity_runs_while_serving_and_stops_with_the_store():
+    sandbox = cli.build(
+        {"port": 0, "seed_orders": 0, "seed_customers": 0, "simulate_activity": 30}, environ={}
+    )
+    stop = threading.Event()
+    running = []
+
+    def ready(server):
+        running.append(sandbox.activity._thread.is_alive())
+        stop.set()
+
+    cli.serve(sandbox, write=lambda text: None, stop_event=stop, ready=ready)
+
+    assert sandbox.activity.interval == 30
+    assert running == [True]
+    assert not sandbox.activity._thread.is_alive()
