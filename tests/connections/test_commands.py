@@ -164,13 +164,14 @@ def test_bad_values_are_reported_by_field():
             stdout=io.StringIO(),
             stderr=io.StringIO(),
         )
+    assert caught.value.returncode == 2
     text = str(caught.value)
     assert "store_domain:" in text and "consumer_secret:" in text
     assert_no_secret(text)
 
 
 def test_both_methods_at_once_is_refused():
-    with pytest.raises(CommandError, match="Choose one authentication type"):
+    with pytest.raises(CommandError, match="Choose one authentication type") as caught:
         call_command(
             "add_connection",
             "--name",
@@ -185,6 +186,7 @@ def test_both_methods_at_once_is_refused():
             "pw",
             stdout=io.StringIO(),
         )
+    assert caught.value.returncode == 2
 
 
 def test_test_connection_exit_0_only_when_verified(store_mock, make_connection):
