@@ -84,10 +84,13 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only page: secrets appear only as "set" (never as read-only values).
+            credentials = ("credentials_summary",)
+            if obj.auth_method == AuthMethod.SESSION:
+                credentials = ("credentials_summary", "admin_username")
             return (
                 status,
                 (None, {"fields": ("name", "store_domain", "auth_method")}),
-                ("Credentials", {"fields": ("credentials_summary", "admin_username")}),
+                ("Credentials", {"fields": credentials}),
                 ("Advanced", {"fields": ("store_code", "verify_tls", "timeout_seconds")}),
             )
         switches = forget_switches(obj)

@@ -44,6 +44,16 @@ def test_auditor_sees_a_read_only_page_without_secrets_or_save_button(
     assert "Test connection" not in page
     assert "Access Token: set" in page
     assert "Consumer Key: set" in page
+    assert "Admin Username" not in page  # nothing to show for an Integration Token
+
+
+def test_auditor_sees_the_admin_user_of_a_session_connection(auditor_client, make_connection):
+    connection = make_connection(auth_method="session", admin_username="portal-bot")
+    url = reverse("admin:connections_connection_change", args=[connection.pk])
+    page = auditor_client.get(url).content.decode()
+    assert "Admin Username" in page and "portal-bot" in page
+    assert "Admin Password: set" in page and "2FA secret (TOTP): not set" in page
+    assert_no_secret(page)
 
 
 def test_auditor_cannot_test_a_connection(auditor_client, make_connection):
