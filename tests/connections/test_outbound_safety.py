@@ -107,3 +107,41 @@ def test_redirect_to_a_private_address_is_not_followed(store_mock):
     assert diagnosis.code == dx.REDIRECTED
     assert "169.254.169.254" in diagnosis.explanation
     assert len(store_mock.calls) == 1
+
+
+def test_redirect_to_the_metadata_address_over_real_http(settings):
+    """A real server on 127.0.0.1 answers with a redirect: the client does not follow it."""
+    import http.server
+    import threading
+
+    requests_seen: list[str] = []
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests_seen.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.ALLOW_PRIVATE_NETWORK_TARGETS = True  # only to reach this test server
+    try:
+        connection = Connection(
+            name="Shop",
+            store_domain=f"http://127.0.0.1:{server.server_address[1]}",
+            auth_method="integration_token",
+            access_token=SECRETS["access_token"],
+        )
+        diagnosis = connection_check(connection=connection).diagnosis
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert diagnosis.code == dx.REDIRECTED
+    assert "169.254.169.254" in diagnosis.explanation
+    assert requests_seen == ["/rest/V1/store/storeConfigs"]
