@@ -49,6 +49,8 @@ ACL_PARENTS = {
     "Magento_Backend::store": "Magento_Backend::stores_settings",
     "Magento_Backend::stores_settings": "Magento_Backend::stores",
     "Magento_Backend::stores": "Magento_Backend::admin",
+    # Not a parent in acl.xml, but an integration given "All" resources holds ::all, which
+    # grants everything.
     "Magento_Backend::admin": "Magento_Backend::all",
 }
 
