@@ -128,7 +128,8 @@ def test_redirect_to_the_metadata_address_over_real_http(settings):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for one, and the default is half a second.
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True  # only to reach this test server
     try:
