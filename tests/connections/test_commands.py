@@ -272,3 +272,26 @@ def test_reencrypt_when_only_the_secret_key_changed(make_connection, monkeypatch
     code, out, _ = run("reencrypt_connections")
     assert code == 0 and "Re-encrypted 1 connection(s)" in out
     assert Connection.objects.get(pk=connection.pk).access_token == "kept-token"
+
+
+def test_plain_http_needs_the_option_and_is_warned_about(store_mock):
+    args = ("add_connection", "--name", "Plain", "--store-domain", "http://plain.example.com")
+    args += ("--access-token", SECRETS["access_token"], "--no-verify")
+    with pytest.raises(CommandError, match="unencrypted") as caught:
+        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert caught.value.returncode == 2
+    code, out, err = run(*args, "--allow-plain-http")
+    assert code == 0
+    assert json.loads(out.strip())["status"] == ConnectionStatus.UNVERIFIED
+    assert "Warning: this store is reached over plain http://" in err
+    code, out, err = run(
+        "add_connection",
+        "--name",
+        "Safe",
+        "--store-domain",
+        "https://other.example.com",
+        "--access-token",
+        SECRETS["access_token"],
+        "--no-verify",
+    )
+    assert code == 0 and "Warning" not in err

@@ -99,6 +99,11 @@ class Command(BaseCommand):
         if diagnosis is not None:
             line["diagnosis"] = diagnosis.code
         self.stdout.write(json.dumps(line))
+        if connection is not None and connection.uses_plain_http:
+            self.stderr.write(
+                "Warning: this store is reached over plain http://: its credentials travel "
+                "unencrypted."
+            )
         if diagnosis is not None and not diagnosis.ok:
             self.stderr.write(diagnosis.as_text())
             if not outcome.saved:
