@@ -37,6 +37,7 @@ ADMIN_LOCKED = "admin_locked"
 TWO_FACTOR_REQUIRED = "two_factor_required"
 TWO_FACTOR_CODE_REJECTED = "two_factor_code_rejected"
 TWO_FACTOR_NOT_CONFIGURED = "two_factor_not_configured"
+TWO_FACTOR_NOT_USED = "two_factor_not_used"
 STORE_CODE_UNKNOWN = "store_code_unknown"
 CREDENTIALS_UNREADABLE = "credentials_unreadable"
 UNEXPECTED = "unexpected"
@@ -216,6 +217,14 @@ _CATALOG: dict[str, _Entry] = {
         "Two-factor authentication is not set up for this admin user",
         "Magento requires 2FA, but this admin user has not configured it yet. Sign in to the "
         "Magento admin once as this user and set up Google Authenticator, then enter its secret.",
+        (L_2FA,),
+    ),
+    TWO_FACTOR_NOT_USED: _Entry(
+        "The store does not use two-factor authentication",
+        "A 2FA secret is saved for this connection, but the store has no two-factor sign-in "
+        "(Magento's two-factor module is switched off), so it does not know where to send the "
+        'code. Remove the 2FA secret (tick "Remove the saved 2FA secret", or leave the field '
+        "empty on a new connection).",
         (L_2FA,),
     ),
     STORE_CODE_UNKNOWN: _Entry(

@@ -38,6 +38,7 @@ DIAGNOSIS_FIELDS = {
     dx.TWO_FACTOR_REQUIRED: "totp_secret",
     dx.TWO_FACTOR_CODE_REJECTED: "totp_secret",
     dx.TWO_FACTOR_NOT_CONFIGURED: "totp_secret",
+    dx.TWO_FACTOR_NOT_USED: "totp_secret",
 }
 
 

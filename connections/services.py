@@ -307,6 +307,16 @@ def _auth_failure(error: Exception, connection: Connection) -> dx.Diagnosis | No
     return None
 
 
+def _two_factor_route_missing(error: Exception, connection: Connection) -> bool:
+    """Magento without its 2FA module has no route for signing in with a code."""
+    return (
+        connection.auth_method == AuthMethod.SESSION
+        and bool(connection.totp_secret)
+        and isinstance(error, magento_errors.RouteNotFoundError)
+        and (getattr(error, "path", "") or "").startswith("/V1/tfa/")
+    )
+
+
 def _missing_permissions_fix(connection: Connection) -> str:
     if connection.auth_method == AuthMethod.SESSION:
         return (
@@ -373,6 +383,8 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
             permissions[STORE_CONFIG_PROBE.key] = DENIED
             first_refusal = str(error)
         except magento_errors.NotFoundError as error:
+            if _two_factor_route_missing(error, connection):
+                return finish(dx.make_diagnosis(dx.TWO_FACTOR_NOT_USED, detail=str(error)))
             return finish(dx.make_diagnosis(dx.NOT_MAGENTO, detail=str(error), host=host))
         except magento_errors.ValidationError as error:
             if connection.uses_oauth:

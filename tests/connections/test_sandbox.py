@@ -349,3 +349,11 @@ def test_no_credential_in_any_log_over_real_http(sandbox_factory, caplog):
     secrets += ["Wrong-Password-123", admin_token]
     for value in secrets:
         assert value not in logged
+
+
+def test_totp_secret_for_a_store_without_two_factor(sandbox_factory):
+    # Magento without its 2FA module has no route to sign in with a code.
+    server = sandbox_factory(two_factor_enabled=False)
+    diagnosis = check(**session(server, totp_secret=server.credentials.totp_secret)).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_USED
+    assert diagnosis.guide_url == "/connections/guide/session/#two-factor"

@@ -307,6 +307,21 @@ def test_totp_secret_signs_in_through_google_provider(store_mock):
     assert body["otp"].isdigit() and len(body["otp"]) == 6
 
 
+def test_totp_secret_for_a_store_without_two_factor(store_mock):
+    store_mock.add(
+        responses.POST,
+        f"{REST}/V1/tfa/provider/google/authenticate",
+        json={"message": "Request does not match any route."},
+        status=404,
+    )
+    fields = session_fields(
+        store_domain="https://shop.example.com", totp_secret=SECRETS["totp_secret"]
+    )
+    diagnosis = check(**fields).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_USED
+    assert "Remove the 2FA secret" in diagnosis.explanation
+
+
 def test_wrong_two_factor_code(store_mock):
     add_admin_token(
         store_mock,
