@@ -128,11 +128,7 @@ class SandboxStore:
         with self.lock:
             row = self.customers.rows.get(customer_id)
             if row is None:
-                raise MagentoErrorResponse(
-                    404,
-                    NO_SUCH_ENTITY_FIELD,
-                    {"fieldName": "customerId", "fieldValue": customer_id},
-                )
+                raise _customer_not_found(customer_id)
             return copy.deepcopy(row)
 
     def customer_create(self, customer: dict, password: str | None = None) -> dict:
@@ -158,11 +154,7 @@ class SandboxStore:
         with self.lock:
             previous = self.customers.rows.get(customer_id)
             if previous is None:
-                raise MagentoErrorResponse(
-                    404,
-                    NO_SUCH_ENTITY_FIELD,
-                    {"fieldName": "customerId", "fieldValue": customer_id},
-                )
+                raise _customer_not_found(customer_id)
             self._validate_customer(customer)
             website_id = customer.get("website_id") or previous["website_id"]
             owner = self._emails.get((website_id, customer["email"].lower()))
@@ -1067,6 +1059,13 @@ def _with_field_alias(criteria: Criteria, alias: str, name: str) -> Criteria:
 
 # Compact, ASCII-only JSON like PHP's json_encode (slashes are escaped where the body is sent).
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _customer_not_found(customer_id: int) -> MagentoErrorResponse:
+    """NoSuchEntityException::singleField("customerId", id): Magento's 404 for a customer."""
+    return MagentoErrorResponse(
+        404, NO_SUCH_ENTITY_FIELD, {"fieldName": "customerId", "fieldValue": customer_id}
+    )
 
 
 def _default_status(state: str) -> str:
