@@ -248,6 +248,12 @@ _CATALOG: dict[str, _Entry] = {
 
 CODES = tuple(_CATALOG)
 
+# Added to a TLS error when the Store Domain was typed without https:// or http://.
+HTTPS_ASSUMED = (
+    "The Store Domain has no https:// or http:// in front, so the portal used https://; if the "
+    "store only answers plain http (a test store), type http:// in front."
+)
+
 
 class _Blank(dict):
     def __missing__(self, key: str) -> str:

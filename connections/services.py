@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -353,7 +353,12 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 
     def finish(diagnosis: dx.Diagnosis, **kwargs: Any) -> VerificationResult:
         if diagnosis.detail:
-            diagnosis = _with_detail(diagnosis, dx.scrub(diagnosis.detail, secrets))
+            diagnosis = replace(diagnosis, detail=dx.scrub(diagnosis.detail, secrets))
+        if diagnosis.code == dx.TLS_ERROR and "://" not in (connection.store_domain or ""):
+            # The likelier cause: a store that only speaks plain http, typed without http://.
+            diagnosis = replace(
+                diagnosis, explanation=f"{diagnosis.explanation} {dx.HTTPS_ASSUMED}"
+            )
         return VerificationResult(diagnosis=diagnosis, checked_at=checked_at, **kwargs)
 
     early = _preflight(connection)
@@ -479,17 +484,6 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 def _codes(configs: Any) -> str:
     codes = [str(c.get("code")) for c in configs if isinstance(c, dict)] if configs else []
     return ", ".join(codes) or "none"
-
-
-def _with_detail(diagnosis: dx.Diagnosis, detail: str) -> dx.Diagnosis:
-    return dx.Diagnosis(
-        code=diagnosis.code,
-        title=diagnosis.title,
-        explanation=diagnosis.explanation,
-        links=diagnosis.links,
-        detail=detail,
-        facts=diagnosis.facts,
-    )
 
 
 def _general_failure(error: Exception, *, host: str, timeout: int) -> dx.Diagnosis:

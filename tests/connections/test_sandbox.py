@@ -357,3 +357,14 @@ def test_totp_secret_for_a_store_without_two_factor(sandbox_factory):
     diagnosis = check(**session(server, totp_secret=server.credentials.totp_secret)).diagnosis
     assert diagnosis.code == dx.TWO_FACTOR_NOT_USED
     assert diagnosis.guide_url == "/connections/guide/session/#two-factor"
+
+
+def test_tls_error_for_an_address_typed_without_a_scheme_suggests_http(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    typed = server.url.removeprefix("http://")  # "127.0.0.1:<port>": the portal assumes https
+    diagnosis = check(**token(server, store_domain=typed)).diagnosis
+    assert diagnosis.code == dx.TLS_ERROR
+    assert "type http:// in front" in diagnosis.explanation
+    # Typed with https:// on purpose: the certificate itself is the problem, no such hint.
+    typed_https = check(**token(server, store_domain=f"https://{typed}")).diagnosis
+    assert "type http:// in front" not in typed_https.explanation
