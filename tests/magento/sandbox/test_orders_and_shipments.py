@@ -234,3 +234,15 @@ def test_order_waiting_for_payment_ships_when_quantities_remain(sandbox_store):
 
     assert response.status_code == 200, response.text
     assert _get_order(sandbox_store, order["entity_id"])["state"] == "complete"
+
+
+def test_a_complete_order_has_shipped_everything(sandbox_store):
+    order = _order(sandbox_store, state="complete")
+
+    response = _ship(sandbox_store, order["entity_id"], {})
+
+    assert [i["qty_shipped"] for i in order["items"]] == [2, 1]
+    assert response.json()["message"] == (
+        PREFIX + "The order does not allow a shipment to be created.\n"
+        "You can't create a shipment without products."
+    )
