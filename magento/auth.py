@@ -4,8 +4,9 @@
   (works only if the store allows integration tokens as bearer tokens, off by default since 2.4.4).
 * `OAuth1Auth`: the integration's four keys, each request signed with OAuth 1.0a HMAC-SHA256;
   works on every store. Magento orders the signed parameters in PHP's natural order
-  (`strnatcmp`), not byte order, so the parameter string is built here in that order and only
-  the signing primitives come from oauthlib.
+  (`strnatcmp`), not byte order, and signs the path as Laminas normalises it ("%2F" as "/"),
+  so the base string is built here the way Magento builds it and only the signing primitives
+  come from oauthlib.
 * `AdminSessionAuth`: an admin user name and password exchanged for a 4-hour admin token, with an
   optional TOTP secret for accounts protected by two-factor authentication.
 """
@@ -15,11 +16,13 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import re
+import string
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pyotp
 from oauthlib import common as oauth_common
@@ -49,6 +52,7 @@ __all__ = [
     "natural_compare",
     "oauth_base_string",
     "oauth_parameter_string",
+    "signed_path",
 ]
 
 ADMIN_TOKEN_PATH = "/V1/integration/admin/token"
@@ -194,14 +198,42 @@ def _compare_fraction(a: bytes, i: int, b: bytes, j: int) -> tuple[int, int, int
         j += 1
 
 
+# Laminas' Uri::normalizePath, which Magento applies to the URL before checking a signature:
+# escapes of these characters are decoded (so "%2F" is signed as "/", magento/magento2#37913) ...
+_PATH_DECODED = frozenset(string.ascii_letters + string.digits + "_-.~:@&=+$,/;%")
+# ... other escapes are upper-cased, and only characters outside this set are escaped again.
+_PATH_ESCAPED_AGAIN = re.compile(r"[^A-Za-z0-9_\-.~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# Magento's Helper\Request::_isProtocolParameter (a search anywhere in the name, not a prefix).
+_PROTOCOL_PARAMETER = re.compile(r"oauth_[a-z_-]+")
+
+
+def signed_path(path: str) -> str:
+    """The request path as Magento signs it (Laminas' Uri::normalizePath), e.g. a%2Fb -> a/b."""
+
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _PATH_DECODED else match.group(0).upper()
+
+    decoded = _ESCAPE.sub(decode, path)
+    return _PATH_ESCAPED_AGAIN.sub(lambda match: quote(match.group(0), safe=""), decoded)
+
+
+def _signed_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, signed_path(parts.path), "", ""))
+
+
 def _query_pairs(url: str) -> list[tuple[str, str]]:
-    # Split the way Magento's OAuth helper does: on "&", then "=", decoding with rawurldecode.
-    pairs = []
+    # Split the way Magento's OAuth helper does: on "&", then "=", decoding each side. Magento
+    # keeps the parameters in a PHP array keyed by name, so a repeated name counts once, with
+    # its last value.
+    pairs: dict[str, str] = {}
     for chunk in urlsplit(url).query.split("&"):
         parts = chunk.split("=")
-        if len(parts) == 2 and not parts[0].startswith("oauth_"):
-            pairs.append((unquote(parts[0]), unquote(parts[1])))
-    return pairs
+        if len(parts) == 2 and not _PROTOCOL_PARAMETER.search(parts[0]):
+            pairs[unquote(parts[0])] = unquote(parts[1])
+    return list(pairs.items())
 
 
 def oauth_parameter_string(params: list[tuple[str, str]]) -> str:
@@ -215,7 +247,9 @@ def oauth_base_string(method: str, url: str, oauth_params: list[tuple[str, str]]
     """The signature base string Magento computes for `method url` with these oauth_* params."""
     params = [*oauth_params, *_query_pairs(url)]
     return oauth_signature.signature_base_string(
-        method.upper(), oauth_signature.base_string_uri(url), oauth_parameter_string(params)
+        method.upper(),
+        oauth_signature.base_string_uri(_signed_url(url)),
+        oauth_parameter_string(params),
     )
 
 

@@ -27,7 +27,7 @@ from magento import (
     TwoFactorRequiredError,
     UnexpectedResponseError,
 )
-from magento.auth import natural_compare, oauth_base_string
+from magento.auth import natural_compare, oauth_base_string, signed_path
 from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: F401
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
@@ -115,6 +115,37 @@ def php_natural_key(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+LAMINAS_DECODES = set(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.~:@&=+$,/;%"
+)
+LAMINAS_KEEPS = LAMINAS_DECODES | set("()")
+HEX = set("0123456789abcdefABCDEF")
+
+
+def laminas_path(path):
+    """Laminas' Uri::normalizePath, written out step by step: decode the escapes of characters
+    allowed in a path, upper-case the rest, then escape what a path may not hold literally."""
+    decoded, i = "", 0
+    while i < len(path):
+        escape = path[i : i + 3]
+        if path[i] == "%" and len(escape) == 3 and set(escape[1:]) <= HEX:
+            char = chr(int(escape[1:], 16))
+            decoded += char if char in LAMINAS_DECODES else escape.upper()
+            i += 3
+        else:
+            decoded += path[i]
+            i += 1
+    encoded = ""
+    for i, char in enumerate(decoded):
+        lone_percent = char == "%" and not set(decoded[i + 1 : i + 3]) <= HEX
+        lone_percent = lone_percent or (char == "%" and len(decoded[i + 1 : i + 3]) < 2)
+        if char not in LAMINAS_KEEPS or lone_percent:
+            encoded += "".join(f"%{byte:02X}" for byte in char.encode())
+        else:
+            encoded += char
+    return encoded
+
+
 def magento_base_string(method, url, header_params, order=php_natural_key):
     """Recompute Magento's signature base string independently of the client's code."""
     parts = urlsplit(url)
@@ -122,11 +153,11 @@ def magento_base_string(method, url, header_params, order=php_natural_key):
     if parts.query:
         for chunk in parts.query.split("&"):
             name, value = chunk.split("=")
-            params[unquote(name)] = unquote(value)
+            params[unquote(name)] = unquote(value)  # a PHP array: a repeated name keeps the last
     encoded = {quote(k, safe="~"): quote(v, safe="~") for k, v in params.items()}
     names = sorted(encoded, key=order)
     normalized = "&".join(f"{name}={encoded[name]}" for name in names)
-    base_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    base_url = f"{parts.scheme}://{parts.netloc}{laminas_path(parts.path)}"
     return "&".join([method, quote(base_url, safe="~"), quote(normalized, safe="~")])
 
 
@@ -216,14 +247,50 @@ def test_oauth_401_is_not_retried(rs):
     assert len(rs.calls) == 1
 
 
-def test_signed_path_with_encoded_sku_is_signed_exactly_as_sent(rs):
-    url = f"{STORE}/rest/all/V1/products/MS%2FChamp%20S%2B1"
-    rs.get(url, json={"sku": "MS/Champ S+1"})
-    oauth_client().request("GET", "/V1/products/MS%2FChamp%20S%2B1")
+@pytest.mark.parametrize(
+    ("sent_path", "signed_path"),
+    [
+        ("MS%2FChamp%20S%2B1", "MS/Champ%20S+1"),
+        ("a%26b%3Dc%2Cd%3Be%3Af%40g%24h", "a&b=c,d;e:f@g$h"),
+        ("100%25", "100%25"),
+        ("100%2541", "100%41"),
+        ("Gr%C3%B6%C3%9Fe%23%3F", "Gr%C3%B6%C3%9Fe%23%3F"),
+        ("a%28c%29%2A", "a%28c%29%2A"),
+    ],
+)
+def test_signed_path_is_normalised_the_way_magento_checks_it(rs, sent_path, signed_path):
+    # Magento (Laminas' Uri::normalize) signs "%2F" as "/": a client signing the path as sent
+    # gets "The signature is invalid" for such SKUs (magento/magento2#37913).
+    url = f"{STORE}/rest/all/V1/products/{sent_path}"
+    rs.get(url, json={"sku": "x"})
+    oauth_client().request("GET", f"/V1/products/{sent_path}")
     sent = rs.calls[0].request
     assert sent.url == url
     header = parse_oauth_header(sent.headers["Authorization"])
+    assert laminas_path(f"/rest/all/V1/products/{sent_path}").endswith(f"/{signed_path}")
     assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", url, header))
+    signed_url = quote(f"{STORE}/rest/all/V1/products/{signed_path}", safe="~")
+    assert oauth_base_string("GET", url, []).startswith(f"GET&{signed_url}&")
+
+
+@pytest.mark.parametrize(
+    "path", ["/x/%c3%b6%7e%2f%2b", "/x/a%2e%2E/%41%2525", "/x/%zz%", "/x/()!*'"]
+)
+def test_signed_path_matches_laminas_for_odd_escapes(path):
+    assert signed_path(path) == laminas_path(path)
+
+
+def test_repeated_query_name_is_signed_once_with_its_last_value(rs):
+    rs.get(CONFIGS_URL, json=[])
+    oauth_client().request(
+        "GET", "/V1/store/storeConfigs", params=[("storeCodes[]", "de"), ("storeCodes[]", "fr")]
+    )
+    sent = rs.calls[0].request
+    assert sent.url.endswith("?storeCodes%5B%5D=de&storeCodes%5B%5D=fr")
+    header = parse_oauth_header(sent.headers["Authorization"])
+    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", sent.url, header))
+    base = oauth_base_string("GET", sent.url, [])
+    assert base.endswith("&storeCodes%255B%255D%3Dfr")
 
 
 def test_signature_covers_a_non_default_port(rs):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from magento import MagentoClient, NotFoundError, OAuth1Auth
+from magento import IntegrationTokenAuth, MagentoClient, NotFoundError, OAuth1Auth
 from magento.search import SearchCriteria
 
 
@@ -64,7 +64,20 @@ def test_customer_create_find_and_update_keeps_addresses(client):
         client.customers.get_by_email("nobody@example.com")
 
 
-def test_products_with_awkward_skus_round_trip(client):
+@pytest.fixture
+def bearer_client(sandbox_store):
+    sandbox_store.bearer_enabled = True
+    auth = IntegrationTokenAuth(sandbox_store.credentials.access_token)
+    with MagentoClient(
+        sandbox_store.url, auth, allow_private_network=True, max_retries=0, sleep=no_sleep
+    ) as magento:
+        yield magento
+
+
+def test_products_with_awkward_skus_round_trip(bearer_client):
+    # Bearer, not OAuth: Magento (Laminas' Uri::normalize) and the client sign "%2F" as "/", but
+    # the sandbox unescapes only unreserved characters, so they disagree on "/", "+" and "%".
+    client = bearer_client
     for sku in ("tee/red", "a+b 100%", "Größe-XL"):
         client.products.create(
             {
@@ -81,6 +94,15 @@ def test_products_with_awkward_skus_round_trip(client):
         product = client.products.get(sku)
         assert product["sku"] == sku
         assert product["price"] == 12.5
+
+
+def test_products_whose_skus_sign_alike_everywhere_round_trip_with_oauth(client):
+    for sku in ("Größe XL", "tee~red_1.5"):
+        client.products.create(
+            {"sku": sku, "name": sku, "attribute_set_id": 4, "price": 10, "type_id": "simple"}
+        )
+        client.products.update(sku, {"price": 12.5})
+        assert client.products.get(sku)["price"] == 12.5
 
 
 def test_orders_walk_by_id_and_by_page_see_each_order_once(client):
