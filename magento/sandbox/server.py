@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import socket
+import string
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from . import errors as err
 from .auth import Authenticator
@@ -574,19 +575,26 @@ def _php_slashes(payload: bytes) -> bytes:
     return payload.replace(b"/", b"\\/")
 
 
-_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Laminas' Uri::normalizePath (Magento normalises the URL this way before it checks an OAuth
+# signature) decodes an escape when the character is unreserved or one of : @ & = + $ , / ; %,
+# upper-cases every other escape, then escapes again what may not stand bare in a path.
+_DECODED_IN_PATH = frozenset(string.ascii_letters + string.digits + "-._~" + ":@&=+$,/;%")
+_BARE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
 
 
 def _signed_url(host: str, path: str) -> str:
     """The URL an OAuth signature covers, normalised as Laminas' Uri::normalize does it:
-    lowercase host, no default port, unreserved characters unescaped, escapes in upper case."""
+    lowercase host, no default port, the path as normalizePath leaves it (so "tee%2Fred" is
+    signed as "tee/red", magento/magento2#37913)."""
     host = host.lower().removesuffix(":80")
 
     def tidy(match: re.Match) -> str:
         char = chr(int(match.group(1), 16))
-        return char if char in _UNRESERVED else match.group(0).upper()
+        return char if char in _DECODED_IN_PATH else match.group(0).upper()
 
-    return f"http://{host}{re.sub(r'%([0-9A-Fa-f]{2})', tidy, path)}"
+    path = re.sub(r"%([0-9A-Fa-f]{2})", tidy, path)
+    path = _BARE_IN_PATH.sub(lambda match: quote(match.group(0), safe=""), path)
+    return f"http://{host}{path}"
 
 
 def _raw_json(payload: bytes):
