@@ -420,8 +420,8 @@ _explanations: dict[type[MagentoError], str] = {
     ),
     TwoFactorRequiredError: (
         "This admin account uses two-factor authentication, so the store will not issue a "
-        "token from a user name and password alone. Add the account's Google Authenticator "
-        "(TOTP) secret to the connection, or better, connect with an integration "
+        "token from a user name and password alone. Give the account's Google Authenticator "
+        "(TOTP) secret as well, or better, connect with an integration "
         "(System > Extensions > Integrations), the way meant for unattended use."
     ),
 }
@@ -432,6 +432,8 @@ def _error_without_json(
 ) -> MagentoError:
     excerpt = body_excerpt(text) if text else None
     shown = f" ({excerpt})" if excerpt else ""
+    # A page titled "404 Not Found" already names the status; do not say it twice.
+    says_status = bool(excerpt) and excerpt.startswith(str(status))
     if status == 429:
         return RateLimitedError(
             f"The store or a proxy in front of it asked to slow down (HTTP 429){shown}.",
@@ -443,7 +445,9 @@ def _error_without_json(
         return MaintenanceError(body_excerpt=excerpt, **context)
     if status >= 500:
         return StoreUnavailableError(
-            f"The store is not available: it answered HTTP {status} with {kind}{shown}.",
+            f"The store is not available: it answered HTTP {status} with {kind}{shown}."
+            if not says_status
+            else f"The store is not available: it answered with {kind} (HTTP {excerpt}).",
             body_excerpt=excerpt,
             **context,
         )
@@ -460,9 +464,9 @@ def _error_without_json(
         )
     elif status == 404:
         hint = " Check the Store Domain: no Magento REST API answered at this address."
+    answer = f"(HTTP {excerpt})" if says_status else f"(HTTP {status}){shown}"
     return UnexpectedResponseError(
-        f"Expected a JSON answer from Magento's REST API but got {kind} "
-        f"(HTTP {status}){shown}.{hint}",
+        f"Expected a JSON answer from Magento's REST API but got {kind} {answer}.{hint}",
         body_excerpt=excerpt,
         **context,
     )

@@ -181,6 +181,7 @@ def test_proxy_html_on_502_is_store_unavailable_with_title():
     assert type(error) is StoreUnavailableError
     assert "502 Bad Gateway" in error.message
     assert "HTML page" in error.message
+    assert error.message.count("502") == 1
 
 
 def test_login_page_on_401_is_unexpected_and_explains_a_front_door():
@@ -199,6 +200,9 @@ def test_html_404_suggests_checking_the_store_domain():
     error = error_from_response(404, page, content_type="text/html")
     assert type(error) is UnexpectedResponseError
     assert "Store Domain" in error.message
+    # The page title already names the status: said once, not "(HTTP 404) (404 Not Found)".
+    assert "(HTTP 404 Not Found)" in error.message
+    assert error.message.count("404") == 1
 
 
 def test_html_404_for_an_encoded_slash_names_the_web_server_setting():
