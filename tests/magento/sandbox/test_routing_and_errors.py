@@ -115,11 +115,15 @@ def test_server_failure_is_the_production_500_with_a_report_id(sandbox_store):
 
 @pytest.mark.parametrize("sku", ["24-MB/01", "A&B#1?", "Tee 100%", "C++ Book"])
 def test_percent_encoded_skus_are_decoded(sandbox_store, sku):
+    # A Bearer token: a plain OAuth library signs "%2F" as sent, which Magento refuses (the
+    # signature covers the normalised path; see test_resources_sandbox for the OAuth case).
+    sandbox_store.bearer_enabled = True
     sandbox_store.store.product_save({"sku": sku, "name": f"Product {sku}", "price": 5})
     encoded = requests.utils.quote(sku, safe="")
 
     response = requests.get(
-        rest(sandbox_store, f"/V1/products/{encoded}"), auth=oauth(sandbox_store)
+        rest(sandbox_store, f"/V1/products/{encoded}"),
+        headers=bearer(sandbox_store.credentials.access_token),
     )
 
     assert response.status_code == 200, response.text
@@ -157,8 +161,20 @@ def test_non_rest_paths_get_an_html_404(sandbox_store):
     assert response.headers["Content-Type"].startswith("text/html")
 
 
-@pytest.mark.parametrize("sku", ["24-MB/01", "Tee 100%", "A&B"])
-def test_oauth_signed_request_for_an_encoded_sku(sandbox_store, sku):
+@pytest.mark.parametrize(
+    ("sku", "status"),
+    [
+        # Laminas leaves "%20" and a "%25" it re-escapes alone: signed as sent.
+        ("Tee 100%", 200),
+        ("Tee~1.5_x", 200),
+        # "%2F" and "%26" are decoded before Magento checks the signature, so a library that
+        # signs them as sent is refused (magento/magento2#37913).
+        ("24-MB/01", 401),
+        ("A&B", 401),
+        ("a+b", 401),
+    ],
+)
+def test_a_plain_oauth_library_and_encoded_skus(sandbox_store, sku, status):
     sandbox_store.store.product_save({"sku": sku, "name": "Encoded", "price": 5})
     encoded = requests.utils.quote(sku, safe="")
 
@@ -166,7 +182,9 @@ def test_oauth_signed_request_for_an_encoded_sku(sandbox_store, sku):
         rest(sandbox_store, f"/V1/products/{encoded}"), auth=oauth(sandbox_store)
     )
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert response.json()["message"] == "The signature is invalid. Verify and try again."
 
 
 def test_store_configs_and_views_have_the_schema_shape(sandbox_store):
