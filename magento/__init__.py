@@ -12,6 +12,7 @@ from .auth import (
     IntegrationTokenAuth,
     MagentoAuth,
     OAuth1Auth,
+    RefusalMemory,
     TokenCache,
 )
 from .client import USER_AGENT, MagentoClient
@@ -28,6 +29,7 @@ from .errors import (
     RateLimitedError,
     RequestTimeoutError,
     RouteNotFoundError,
+    SignInWithheldError,
     StoreUnavailableError,
     TLSError,
     TransportError,
@@ -61,10 +63,12 @@ __all__ = [
     "OAuth1Auth",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RefusalMemory",
     "RequestTimeoutError",
     "RouteNotFoundError",
     "SearchCriteria",
     "SearchResult",
+    "SignInWithheldError",
     "SortOrder",
     "StoreAddress",
     "StoreUnavailableError",

@@ -35,6 +35,7 @@ from .errors import (
     InvalidCredentialsError,
     InvalidTwoFactorCodeError,
     MagentoError,
+    SignInWithheldError,
     TwoFactorRequiredError,
     UnexpectedResponseError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "IntegrationTokenAuth",
     "MagentoAuth",
     "OAuth1Auth",
+    "RefusalMemory",
     "TokenCache",
     "natural_compare",
     "oauth_base_string",
@@ -312,12 +314,23 @@ class TokenCache(Protocol):
         """Store a token until `expires_at` (seconds since the epoch, as time.time())."""
 
 
+class RefusalMemory(Protocol):
+    """Optional extra of a token cache: it remembers refused sign-ins for every process."""
+
+    def refusal(self, key: str) -> str | None:
+        """The store's message for the last refused sign-in under key, or None."""
+
+    def remember_refusal(self, key: str, message: str) -> None:
+        """Remember that the store refused the sign-in under key (cleared by a later `set`)."""
+
+
 class InMemoryTokenCache:
     """Default token cache: one process, forgets on restart."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
@@ -329,9 +342,21 @@ class InMemoryTokenCache:
             return entry[0]
 
     def set(self, key: str, token: str, expires_at: float) -> None:
-        """Remember a token until expires_at."""
+        """Remember a token until expires_at (and forget an earlier refusal)."""
         with self._lock:
             self._tokens[key] = (token, expires_at)
+            self._refusals.pop(key, None)
+
+    def refusal(self, key: str) -> str | None:
+        """The store's message for a refused sign-in under key, or None."""
+        with self._lock:
+            return self._refusals.get(key)
+
+    def remember_refusal(self, key: str, message: str) -> None:
+        """Remember a refused sign-in, so auth objects sharing this cache do not try again."""
+        with self._lock:
+            self._refusals[key] = message
+            self._tokens.pop(key, None)
 
     def __repr__(self) -> str:
         return f"InMemoryTokenCache({len(self._tokens)} tokens)"
@@ -341,7 +366,9 @@ class AdminSessionAuth(MagentoAuth):
     """An admin user name and password exchanged for an admin token (renewed before it expires).
 
     The sign-in call is never repeated automatically: Magento locks an admin account for 30
-    minutes after 6 failures, and after one refusal this object refuses to try again.
+    minutes after 6 failures, and after one refusal this object refuses to try again. A token
+    cache that also has `refusal` / `remember_refusal` (see RefusalMemory) carries that memory
+    to every auth object and process sharing the cache, until a sign-in succeeds.
     """
 
     def __init__(
@@ -405,10 +432,23 @@ class AdminSessionAuth(MagentoAuth):
     def _sign_in(self, client: MagentoClient, key: str) -> str:
         if self._refusal is not None:
             raise self._copy_refusal()
+        remembered = getattr(self._cache, "refusal", None)
+        earlier = remembered(key) if remembered else None
+        if earlier:
+            raise SignInWithheldError(
+                f"{SignInWithheldError.default_message} The store said: {earlier}",
+                raw_message=earlier,
+                method="POST",
+                path=GOOGLE_AUTHENTICATE_PATH if self._totp_secret else ADMIN_TOKEN_PATH,
+            )
         try:
             token = self._request_token(client)
         except (InvalidCredentialsError, TwoFactorRequiredError) as refusal:
             self._refusal = refusal
+            remember = getattr(self._cache, "remember_refusal", None)
+            if remember and isinstance(refusal, InvalidCredentialsError):
+                # Only a refused password or code counts towards Magento's lockout.
+                remember(key, refusal.raw_message or refusal.message)
             raise
         expires_at = self._clock() + self._effective_lifetime()
         self._cache.set(key, token, expires_at)

@@ -146,6 +146,17 @@ class InvalidTwoFactorCodeError(InvalidCredentialsError):
     )
 
 
+class SignInWithheldError(InvalidCredentialsError):
+    """No sign-in was attempted: the token cache remembers that the store refused this one."""
+
+    default_message = (
+        "The store refused this admin sign-in before, so no new attempt was made: after 6 "
+        "failed sign-ins Magento locks an admin account for 30 minutes (by default), and "
+        "attempts made unattended would walk into that lockout. Correct the password, or "
+        "check the sign-in again explicitly."
+    )
+
+
 class TwoFactorRequiredError(AuthenticationError):
     """Two-factor authentication blocks an admin token without a one-time code."""
 

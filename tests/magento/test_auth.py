@@ -22,6 +22,7 @@ from magento import (
     InvalidTwoFactorCodeError,
     MagentoClient,
     OAuth1Auth,
+    SignInWithheldError,
     StoreUnavailableError,
     TransportError,
     TwoFactorRequiredError,
@@ -486,6 +487,70 @@ def test_wrong_password_or_lockout_is_explained_and_never_retried(rs):
     with pytest.raises(InvalidCredentialsError):
         client.request("GET", "/V1/store/storeConfigs")
     assert len(rs.calls) == 1
+
+
+def test_a_shared_cache_remembers_a_refused_sign_in_for_every_later_client(rs):
+    # Workers build a new client per task: without a shared memory of the refusal, six tasks
+    # with a wrong password would lock the admin account.
+    status, body = load_error("signin_incorrect")
+    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    cache = InMemoryTokenCache(clock=FakeClock())
+    with pytest.raises(InvalidCredentialsError) as first:
+        make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    assert type(first.value) is InvalidCredentialsError
+    for _ in range(6):
+        with pytest.raises(SignInWithheldError) as withheld:
+            make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+    error = withheld.value
+    assert isinstance(error, InvalidCredentialsError)
+    assert error.raw_message == body["message"]
+    assert "no new attempt" in error.message
+    assert body["message"] in error.message
+    assert ADMIN_PASSWORD not in str(error)
+
+
+def test_a_successful_sign_in_under_the_key_clears_the_remembered_refusal(rs):
+    _status, body = load_error("signin_incorrect")
+    cache = InMemoryTokenCache(clock=FakeClock())
+    auth = admin_auth(token_cache=cache)
+    key = auth.cache_key(make_client(auth))
+    cache.remember_refusal(key, body["message"])
+    assert cache.refusal(key) == body["message"]
+    # Another process signed in (the password was corrected): its token replaces the refusal.
+    cache.set(key, ADMIN_TOKEN, FakeClock()() + 3600)
+    assert cache.refusal(key) is None
+    rs.get(CONFIGS_URL, json=[])
+    make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 0
+
+
+def test_two_factor_required_is_not_remembered_as_a_refused_password(rs):
+    # The password was right (Magento checks it before asking for 2FA): nothing to lock out.
+    rs.post(
+        ADMIN_TOKEN_URL,
+        status=400,
+        json={"message": "Please use the 2fa provider-specific endpoints to obtain a token."},
+    )
+    cache = InMemoryTokenCache(clock=FakeClock())
+    with pytest.raises(TwoFactorRequiredError):
+        make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    assert cache._refusals == {}
+
+
+def test_a_token_cache_with_only_get_and_set_still_works(rs):
+    status, body = load_error("signin_incorrect")
+    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+
+    class PlainCache:
+        def get(self, key):
+            return None
+
+        def set(self, key, token, expires_at):
+            raise AssertionError("no token to keep")
+
+    with pytest.raises(InvalidCredentialsError):
+        make_client(admin_auth(token_cache=PlainCache())).request("GET", "/V1/store/storeConfigs")
 
 
 def test_any_401_from_the_token_call_counts_as_invalid_credentials(rs):
