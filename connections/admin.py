@@ -209,6 +209,13 @@ class ConnectionAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>',
             ((link.url, link.label) for link in dx.links_for(obj.last_error_code)),
         )
+        if obj.sign_in_refused_at:
+            held = format_html(
+                "<br><strong>Sign-ins paused since {}</strong>: test the connection or save the "
+                "right password to resume.",
+                date_format(localtime(obj.sign_in_refused_at), "DATETIME_FORMAT"),
+            )
+            return format_html("{}<br>{}{}", obj.last_error_message, links, held)
         return format_html("{}<br>{}", obj.last_error_message, links)
 
     @admin.display(description="Permissions")

@@ -48,6 +48,12 @@ UNREADABLE_ERRORS = (BadSignature, InvalidToken)
 # Magento locks an admin account after this many failed sign-ins (oauth/authentication_lock).
 LOCKOUT_AFTER_FAILURES = 6
 
+# Said with every refused sign-in: the portal holds unattended sign-ins after one refusal.
+SIGN_IN_HELD = (
+    "The portal does not sign in with these credentials again on its own until the connection "
+    "is tested or saved, so it never adds to a lockout."
+)
+
 GUIDE = "connections:guide"
 GUIDE_TOKEN = "connections:guide_integration_token"
 GUIDE_SESSION = "connections:guide_session"
@@ -190,7 +196,7 @@ _CATALOG: dict[str, _Entry] = {
         "Either the Admin Username or Admin Password is wrong, or the account is locked. Magento "
         "gives the same answer for both. After {lockout} failed sign-ins Magento locks the "
         "account (for 30 minutes by default), and while it is locked even the right password is "
-        "refused.",
+        "refused. {held}",
         (L_ADMIN_USER, L_LOCKOUT),
     ),
     ADMIN_LOCKED: _Entry(
@@ -198,7 +204,7 @@ _CATALOG: dict[str, _Entry] = {
         "Magento refused the admin sign-in {failures} times in a row. After {lockout} failed "
         "sign-ins Magento locks the account (for 30 minutes by default) and refuses even the "
         "right password. Wait, or unlock the user in Magento (System > Permissions > Locked "
-        "Users), then check the password.",
+        "Users), then check the password. {held}",
         (L_LOCKOUT, L_ADMIN_USER),
     ),
     TWO_FACTOR_REQUIRED: _Entry(
@@ -210,7 +216,8 @@ _CATALOG: dict[str, _Entry] = {
     TWO_FACTOR_CODE_REJECTED: _Entry(
         "Magento did not accept the two-factor code",
         "The code made from the 2FA (TOTP) secret was refused. Check that the secret belongs to "
-        "this admin user's Google Authenticator setup, and that the portal's clock is correct.",
+        "this admin user's Google Authenticator setup, and that the portal's clock is correct. "
+        "{held}",
         (L_2FA,),
     ),
     TWO_FACTOR_NOT_CONFIGURED: _Entry(
@@ -297,7 +304,7 @@ class Diagnosis:
 def make_diagnosis(code: str, *, detail: str = "", **facts) -> Diagnosis:
     """Build the Diagnosis for `code`, filling the facts (host, missing, ...) into its text."""
     entry = _CATALOG.get(code, _CATALOG[UNEXPECTED])
-    values = _Blank(lockout=LOCKOUT_AFTER_FAILURES, **facts)
+    values = _Blank(lockout=LOCKOUT_AFTER_FAILURES, held=SIGN_IN_HELD, **facts)
     return Diagnosis(
         code=code if code in _CATALOG else UNEXPECTED,
         title=entry.title,

@@ -91,6 +91,10 @@ class Connection(TimeStampedModel):
     # Per-resource outcome of the last check, e.g. {"customers": "ok", "orders": "denied"}.
     permission_results = models.JSONField(default=dict, blank=True)
     consecutive_signin_failures = models.PositiveSmallIntegerField(default=0)
+    # A refused admin sign-in (Magento's message) stops unattended sign-ins until the
+    # connection is saved or tested again: six refusals in a row lock the admin account.
+    sign_in_refused_at = models.DateTimeField("Sign-in refused at", null=True, blank=True)
+    sign_in_refusal = models.TextField(blank=True, default="")
 
     base_url = models.CharField("Store base URL", max_length=500, blank=True, default="")
     timezone = models.CharField(max_length=64, blank=True, default="")

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -131,6 +132,9 @@ class ConnectionTokenCache:
     """Admin-token cache kept encrypted on the connection row (shared by web and workers).
 
     Only the hash of the cache key is stored, so the admin user name is not repeated in clear.
+    It also remembers a refused sign-in (magento.RefusalMemory): once the store has refused the
+    saved password, no unattended sign-in is tried again until the connection is saved or
+    tested, so workers running task after task cannot walk into Magento's lockout.
     """
 
     def __init__(self, connection_id: int, *, write_only: bool = False) -> None:
@@ -159,11 +163,51 @@ class ConnectionTokenCache:
         return row["admin_token"]
 
     def set(self, key: str, token: str, expires_at: float) -> None:
-        """Keep the token until expires_at (epoch seconds)."""
+        """Keep the token until expires_at (epoch seconds); a sign-in worked, so no refusal."""
         Connection.objects.filter(pk=self.connection_id).update(
             admin_token=token,
             admin_token_key=self._key_hash(key),
             admin_token_expires_at=dt.datetime.fromtimestamp(expires_at, tz=dt.UTC),
+            consecutive_signin_failures=0,
+            sign_in_refused_at=None,
+            sign_in_refusal="",
+        )
+
+    def refusal(self, key: str) -> str | None:
+        """The store's message if it refused the saved credentials (None for checks)."""
+        if self.write_only:
+            return None  # a check is asked for by a person: it may sign in once more
+        row = (
+            Connection.objects.filter(pk=self.connection_id)
+            .values("sign_in_refused_at", "sign_in_refusal")
+            .first()
+        )
+        if not row or row["sign_in_refused_at"] is None:
+            return None
+        return row["sign_in_refusal"] or "The store refused the admin sign-in."
+
+    def remember_refusal(self, key: str, message: str) -> None:
+        """Hold unattended sign-ins and show the failure on the connection."""
+        if self.write_only:
+            return  # checks record their outcome themselves, and only for saved credentials
+        diagnosis = dx.make_diagnosis(dx.ADMIN_SIGNIN_REJECTED, detail=message)
+        now = timezone.now()
+        Connection.objects.filter(pk=self.connection_id).update(
+            admin_token="",
+            admin_token_expires_at=None,
+            sign_in_refused_at=now,
+            sign_in_refusal=message[:2000],
+            status=ConnectionStatus.FAILED,
+            last_checked_at=now,
+            last_error_code=diagnosis.code,
+            last_error_message=diagnosis.message[:2000],
+            consecutive_signin_failures=F("consecutive_signin_failures") + 1,
+            updated_at=now,
+        )
+        logger.warning(
+            "Connection %s: the store refused the admin sign-in; unattended sign-ins are held "
+            "until the connection is saved or tested again.",
+            self.connection_id,
         )
 
     def __repr__(self) -> str:
@@ -495,10 +539,14 @@ def _apply_verification(connection: Connection, result: VerificationResult) -> N
     diagnosis = result.diagnosis
     connection.last_checked_at = result.checked_at
     connection.permission_results = dict(result.permissions)
-    if diagnosis.code in (dx.ADMIN_SIGNIN_REJECTED, dx.ADMIN_LOCKED):
+    if diagnosis.code in SIGN_IN_REFUSALS:
         connection.consecutive_signin_failures += 1
+        connection.sign_in_refused_at = result.checked_at
+        connection.sign_in_refusal = (diagnosis.detail or diagnosis.message)[:2000]
     else:
         connection.consecutive_signin_failures = 0
+        connection.sign_in_refused_at = None
+        connection.sign_in_refusal = ""
     if result.ok:
         connection.status = ConnectionStatus.VERIFIED
         connection.last_verified_at = result.checked_at
@@ -517,6 +565,9 @@ def _apply_verification(connection: Connection, result: VerificationResult) -> N
             connection.currency = result.store.currency
 
 
+# Refusals that count towards Magento's lockout (a refused password or one-time code).
+SIGN_IN_REFUSALS = (dx.ADMIN_SIGNIN_REJECTED, dx.ADMIN_LOCKED, dx.TWO_FACTOR_CODE_REJECTED)
+
 VERIFICATION_FIELDS = [
     "status",
     "last_verified_at",
@@ -525,6 +576,8 @@ VERIFICATION_FIELDS = [
     "last_error_message",
     "permission_results",
     "consecutive_signin_failures",
+    "sign_in_refused_at",
+    "sign_in_refusal",
     "base_url",
     "timezone",
     "currency",
@@ -606,6 +659,9 @@ def connection_save(
             connection.status = ConnectionStatus.UNVERIFIED
             connection.last_error_code = ""
             connection.last_error_message = ""
+            # Saved by a person without a check: let the next sign-in try the saved password.
+            connection.sign_in_refused_at = None
+            connection.sign_in_refusal = ""
         if user is not None and getattr(user, "pk", None):
             if not connection.pk:
                 connection.created_by = user

@@ -7,6 +7,7 @@ import requests
 import responses
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
@@ -213,6 +214,21 @@ def test_change_page_links_the_last_problem_to_the_guide(editor_client, make_con
     )
     page = editor_client.get(change_url(connection)).content.decode()
     assert 'href="/connections/guide/session/#two-factor"' in page
+
+
+def test_change_page_says_when_sign_ins_were_paused(editor_client, make_connection):
+    connection = make_connection(
+        auth_method="session",
+        status=ConnectionStatus.FAILED,
+        last_error_code=dx.ADMIN_SIGNIN_REJECTED,
+        last_error_message="Magento refused the admin sign-in: ...",
+        sign_in_refused_at=timezone.now(),
+        sign_in_refusal="The account sign-in was incorrect or your account is disabled ...",
+    )
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert "Sign-ins paused since" in page
+    assert 'href="/connections/guide/session/#lockout"' in page
+    assert_no_secret(page)
 
 
 def test_save_anyway_alone_is_not_recorded_as_a_change(editor_client, store_mock, make_connection):

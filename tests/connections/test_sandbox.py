@@ -6,9 +6,14 @@ import pytest
 
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
-from connections.services import connection_check, connection_client, connection_create
+from connections.services import (
+    connection_check,
+    connection_client,
+    connection_create,
+    connection_update,
+)
 from connections.services import connection_verify as verify
-from magento.errors import BlockedAddressError
+from magento.errors import BlockedAddressError, InvalidCredentialsError, SignInWithheldError
 from magento.sandbox.store import DEFAULT_GRANTS
 from tests.connections.conftest import assert_no_secret
 
@@ -368,3 +373,67 @@ def test_tls_error_for_an_address_typed_without_a_scheme_suggests_http(sandbox_f
     # Typed with https:// on purpose: the certificate itself is the problem, no such hint.
     typed_https = check(**token(server, store_domain=f"https://{typed}")).diagnosis
     assert "type http:// in front" not in typed_https.explanation
+
+
+def test_unattended_sign_ins_stop_after_a_refusal_so_the_admin_is_never_locked(
+    sandbox_factory, make_connection, caplog
+):
+    # Workers build a client per task. With a wrong saved password, task after task must not
+    # knock again: six refusals would lock the admin account for 30 minutes.
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server, admin_password="an-old-password"))
+    errors = []
+    for _ in range(8):
+        with (
+            connection_client(connection, max_retries=0) as client,
+            pytest.raises(InvalidCredentialsError) as refused,
+        ):
+            client.request("GET", "/V1/store/storeConfigs", store_code=None)
+        errors.append(refused.value)
+    assert type(errors[0]) is InvalidCredentialsError
+    assert all(type(error) is SignInWithheldError for error in errors[1:])
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.FAILED
+    assert connection.last_error_code == dx.ADMIN_SIGNIN_REJECTED
+    assert "does not sign in with these credentials again on its own" in (
+        connection.last_error_message
+    )
+    assert connection.sign_in_refused_at is not None
+    assert connection.consecutive_signin_failures == 1
+    assert "an-old-password" not in caplog.text + connection.last_error_message
+
+    # A person tests the connection: that signs in once more (and is refused once more).
+    assert verify(connection=connection).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+    # Saving the right password verifies it; the account was never locked, so it works at once.
+    outcome = connection_update(
+        connection=connection, changes={"admin_password": server.credentials.admin_password}
+    )
+    assert outcome.verification.ok
+    connection.refresh_from_db()
+    assert connection.sign_in_refused_at is None
+    assert connection.sign_in_refusal == ""
+    with connection_client(connection, max_retries=0) as client:
+        assert client.request("GET", "/V1/store/storeConfigs", store_code=None)
+
+
+def test_saving_without_a_check_lets_the_next_task_try_the_saved_password(
+    sandbox_factory, make_connection
+):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server, admin_password="an-old-password"))
+    assert verify(connection=connection).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+    connection.refresh_from_db()
+    assert connection.sign_in_refused_at is not None
+    with connection_client(connection) as client, pytest.raises(SignInWithheldError):
+        client.request("GET", "/V1/store/storeConfigs", store_code=None)
+    connection_update(
+        connection=connection,
+        changes={"admin_password": server.credentials.admin_password},
+        verify=False,
+    )
+    connection.refresh_from_db()
+    assert connection.sign_in_refused_at is None
+    with connection_client(connection) as client:
+        assert client.request("GET", "/V1/store/storeConfigs", store_code=None)
+    connection.refresh_from_db()
+    assert connection.admin_token
