@@ -211,8 +211,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
         if obj.sign_in_refused_at:
             held = format_html(
-                "<br><strong>Sign-ins paused since {}</strong>: test the connection or save the "
-                "right password to resume.",
+                "<br><strong>Sign-ins paused since {}.</strong>",
                 date_format(localtime(obj.sign_in_refused_at), "DATETIME_FORMAT"),
             )
             return format_html("{}<br>{}{}", obj.last_error_message, links, held)
