@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--disable-2fa", action="store_true", help="no two-factor sign-in")
     parser.add_argument(
+        "--admin-2fa-not-configured",
+        action="store_true",
+        help="two-factor sign-in is on, but the admin user has not set up Google Authenticator "
+        "yet, so every admin sign-in is refused",
+    )
+    parser.add_argument(
         "--no-input-limits", action="store_true", help="no 300 page-size cap, no default size"
     )
     parser.add_argument(
@@ -101,6 +107,7 @@ def build(options: dict, environ: dict | None = None) -> Sandbox:
         random_seed=options.get("random_seed"),
         bearer_enabled=bool(options.get("enable_bearer")),
         two_factor_enabled=not options.get("disable_2fa"),
+        two_factor_configured=not options.get("admin_2fa_not_configured"),
         input_limits_enabled=not options.get("no_input_limits"),
     )
     host, port = options.get("host", "127.0.0.1"), options.get("port", 8081)
@@ -160,7 +167,11 @@ def banner(sandbox: Sandbox) -> str:
         f"  Username:            {c.admin_username}",
         f"  Password:            {c.admin_password}",
     ]
-    if store.two_factor_enabled:
+    if store.two_factor_enabled and not store.two_factor_configured:
+        lines.append(
+            "  2FA:                 required, but not set up for this admin, so sign-in is refused"
+        )
+    elif store.two_factor_enabled:
         uri = pyotp.TOTP(c.totp_secret).provisioning_uri(
             name=c.admin_username, issuer_name="Magento sandbox"
         )

@@ -32,6 +32,11 @@ PRODUCT_NOT_FOUND = (
 DUPLICATE_EMAIL = "A customer with the same email address already exists in an associated website."
 MAX_PAGE_SIZE = "Maximum SearchCriteria pageSize is %max"
 TWO_FACTOR_ENDPOINTS = "Please use the 2fa provider-specific endpoints to obtain a token."
+TWO_FACTOR_CONFIGURE_PERSONAL = (
+    "You are required to configure personal Two-Factor Authorization in order to login. "
+    "Please check your email."
+)
+PROVIDER_NOT_CONFIGURED = "Provider is not configured."
 SHIPMENT_VALIDATION = "Shipment Document Validation Error(s):\n"
 INTERNAL_ERROR = "Internal Error. Details are available in Magento log file. Report ID: webapi-%s"
 

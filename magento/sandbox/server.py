@@ -145,6 +145,10 @@ class SandboxServer:
         lambda self: self.store.two_factor_enabled,
         lambda self, value: setattr(self.store, "two_factor_enabled", bool(value)),
     )
+    two_factor_configured = property(
+        lambda self: self.store.two_factor_configured,
+        lambda self, value: setattr(self.store, "two_factor_configured", bool(value)),
+    )
     input_limits_enabled = property(
         lambda self: self.store.input_limits_enabled,
         lambda self, value: setattr(self.store, "input_limits_enabled", bool(value)),
@@ -306,6 +310,13 @@ class SandboxServer:
     def _do_admin_token(self, *, data, **_):
         values = read_top_level(data, {"username": _STRING, "password": _STRING}, [])
         self.auth.check_admin_password(values.get("username", ""), values.get("password", ""))
+        if self.store.two_factor_enabled and not self.store.two_factor_configured:
+            # Magento e-mails the user a set-up link and names the providers still to set up.
+            raise MagentoErrorResponse(
+                400,
+                err.TWO_FACTOR_CONFIGURE_PERSONAL,
+                {"providers": ["google"], "active_providers": []},
+            )
         if self.store.two_factor_enabled:
             raise MagentoErrorResponse(
                 400, err.TWO_FACTOR_ENDPOINTS, {"active_providers": ["google"]}
@@ -319,6 +330,9 @@ class SandboxServer:
             ["username", "password", "otp"],
         )
         self.auth.check_admin_password(values["username"], values["password"])
+        # Google is always an allowed provider here; an unset one is refused before the code.
+        if not self.store.two_factor_configured:
+            raise MagentoErrorResponse(400, err.PROVIDER_NOT_CONFIGURED)
         self.auth.check_otp(values["otp"])
         return self.auth.issue_admin_token()
 
@@ -486,6 +500,7 @@ class SandboxServer:
         return {
             "bearer_enabled": store.bearer_enabled,
             "two_factor_enabled": store.two_factor_enabled,
+            "two_factor_configured": store.two_factor_configured,
             "input_limits_enabled": store.input_limits_enabled,
             "granted_resources": sorted(store.granted_resources),
             "admin_token_lifetime": store.admin_token_lifetime,
@@ -503,6 +518,7 @@ class SandboxServer:
         *,
         bearer_enabled: bool | None = None,
         two_factor_enabled: bool | None = None,
+        two_factor_configured: bool | None = None,
         input_limits_enabled: bool | None = None,
         granted_resources: list[str] | None = None,
         admin_token_lifetime: int | None = None,
@@ -516,6 +532,8 @@ class SandboxServer:
                 store.bearer_enabled = bool(bearer_enabled)
             if two_factor_enabled is not None:
                 store.two_factor_enabled = bool(two_factor_enabled)
+            if two_factor_configured is not None:
+                store.two_factor_configured = bool(two_factor_configured)
             if input_limits_enabled is not None:
                 store.input_limits_enabled = bool(input_limits_enabled)
             if granted_resources is not None:

@@ -87,6 +87,7 @@ class SandboxStore:
         random_seed: int | None = None,
         bearer_enabled: bool = False,
         two_factor_enabled: bool = True,
+        two_factor_configured: bool = True,
         input_limits_enabled: bool = True,
         granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
         admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
@@ -97,6 +98,8 @@ class SandboxStore:
         self.credentials = credentials or Credentials.generate()
         self.bearer_enabled = bearer_enabled
         self.two_factor_enabled = two_factor_enabled
+        # False: 2FA is on store-wide but the admin user has not set up Google Authenticator.
+        self.two_factor_configured = two_factor_configured
         self.input_limits_enabled = input_limits_enabled
         self.granted_resources = set(granted_resources)
         self.admin_token_lifetime = admin_token_lifetime

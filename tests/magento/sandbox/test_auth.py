@@ -252,6 +252,77 @@ def test_google_2fa_with_a_wrong_code(sandbox_store):
     assert response.json() == {"message": "Invalid code."}
 
 
+TWO_FACTOR_NOT_SET_UP = {
+    "message": "You are required to configure personal Two-Factor Authorization in order to "
+    "login. Please check your email.",
+    "parameters": {"providers": ["google"], "active_providers": []},
+}
+
+
+def test_admin_token_asks_an_admin_without_2fa_set_up_to_configure_it(sandbox_factory):
+    server = sandbox_factory(two_factor_configured=False)
+    c = server.credentials
+
+    response = requests.post(
+        rest(server, "/V1/integration/admin/token"),
+        json={"username": c.admin_username, "password": c.admin_password},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == TWO_FACTOR_NOT_SET_UP
+
+
+def test_admin_token_checks_the_password_before_the_2fa_set_up(sandbox_factory):
+    server = sandbox_factory(two_factor_configured=False)
+
+    response = requests.post(
+        rest(server, "/V1/integration/admin/token"),
+        json={"username": server.credentials.admin_username, "password": "wrong"},
+    )
+
+    assert (response.status_code, response.json()) == load_error("signin_incorrect")
+
+
+def test_google_2fa_for_an_admin_without_it_set_up_is_refused_before_the_code(sandbox_factory):
+    server = sandbox_factory(two_factor_configured=False)
+    c = server.credentials
+    url = rest(server, "/V1/tfa/provider/google/authenticate")
+    right = pyotp.TOTP(c.totp_secret).at(server.store.clock())
+
+    refused = requests.post(
+        url, json={"username": c.admin_username, "password": c.admin_password, "otp": right}
+    )
+    wrong_code = requests.post(
+        url, json={"username": c.admin_username, "password": c.admin_password, "otp": "000000"}
+    )
+    wrong_password = requests.post(
+        url, json={"username": c.admin_username, "password": "wrong", "otp": right}
+    )
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"message": "Provider is not configured."},
+    )
+    assert (wrong_code.status_code, wrong_code.json()) == (
+        400,
+        {"message": "Provider is not configured."},
+    )
+    assert (wrong_password.status_code, wrong_password.json()) == load_error("signin_incorrect")
+
+
+def test_admin_sets_up_2fa_then_signs_in_with_a_code(sandbox_factory):
+    server = sandbox_factory(two_factor_configured=False)
+    state = requests.post(
+        f"{server.url}/__sandbox__/state", json={"two_factor_configured": True}
+    ).json()
+
+    token = admin_token(server)
+
+    assert state["two_factor_configured"] is True
+    assert server.two_factor_configured is True
+    assert len(token) == 32
+
+
 def test_google_2fa_route_does_not_exist_without_two_factor(sandbox_factory):
     server = sandbox_factory(two_factor_enabled=False)
 

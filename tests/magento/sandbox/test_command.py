@@ -133,6 +133,17 @@ def test_flags_options_and_banner():
     assert "/__sandbox__/state" in text
 
 
+def test_admin_2fa_not_configured_option_and_banner():
+    sandbox = cli.build({"port": 0, "seed_orders": 0, "admin_2fa_not_configured": True}, {})
+    sandbox.server.stop()  # the banner is written from the configuration alone
+
+    text = cli.banner(sandbox)
+
+    assert sandbox.server.two_factor_enabled and not sandbox.server.two_factor_configured
+    assert "not set up for this admin" in text
+    assert sandbox.server.credentials.totp_secret not in text
+
+
 def test_random_credentials_differ_per_run():
     first = cli.build({"port": 0, "seed_orders": 0}, environ={})
     second = cli.build({"port": 0, "seed_orders": 0}, environ={})

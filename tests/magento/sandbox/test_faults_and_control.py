@@ -250,6 +250,17 @@ def test_state_accepts_the_short_flag_names(sandbox_store):
     assert state["input_limits_enabled"] is False
 
 
+def test_state_endpoint_says_whether_the_admin_has_set_up_2fa(sandbox_store):
+    state_url = f"{sandbox_store.url}/__sandbox__/state"
+
+    before = requests.get(state_url).json()
+    after = requests.post(state_url, json={"two_factor_configured": False}).json()
+
+    assert before["two_factor_configured"] is True
+    assert after["two_factor_configured"] is False
+    assert sandbox_store.store.two_factor_configured is False
+
+
 def test_concurrent_creates_get_distinct_ids(sandbox_store):
     from concurrent.futures import ThreadPoolExecutor
 
