@@ -1,8 +1,9 @@
-"""Fault injection: make chosen requests slow, refused, broken or unanswered.
+"""Fault injection: make chosen requests slow, refused, redirected, broken or unanswered.
 
 A fault applies to requests whose method and Magento route path (e.g. "/V1/orders/5", without
 "/rest/<store>") match, for the next `times` matching requests. Path patterns are shell-style
-globs ("/V1/orders*").
+globs ("/V1/orders*"). `redirect` and `firewall` answer as a web server or firewall in front of
+Magento would, so Magento's JSON is never involved.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ KINDS = (
     "drop_connection",  # close the socket without an answer
     "malformed_json",  # 200 with a truncated JSON body
     "expired_token",  # the generic 401, as for an expired or revoked token
+    "redirect",  # 301 to the same address on https://, as a web server upgrading http
+    "firewall",  # 403 HTML "Access denied" page, as a web application firewall answers
 )
 # Sign-in routes and unknown paths never look at a token, so a token fault cannot hit them.
 TOKEN_KINDS = ("expired_token",)

@@ -55,6 +55,15 @@ MAINTENANCE_PAGE = """<!doctype html>
 </body>
 </html>
 """
+FIREWALL_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Access denied</title></head>
+<body>
+<h1>Access denied</h1>
+<p>This request was stopped by the site's security filter before it reached the store.</p>
+</body>
+</html>
+"""
 NOT_FOUND_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>404 Not Found</title></head>
 <body><h1>Whoops, our bad...</h1><p>The page you requested was not found.</p></body></html>
@@ -224,7 +233,7 @@ class SandboxServer:
         route, params = self._match(method, pieces)
         token_checked = route is not None and route.resources != ("anonymous",)
         for fault in self.faults.take(method, route_path, token_checked=token_checked):
-            answer = self._fault(fault, route)
+            answer = self._fault(fault, route, headers, target)
             if answer != "continue":
                 return answer
         try:
@@ -265,7 +274,7 @@ class SandboxServer:
                 return route, params
         return None, {}
 
-    def _fault(self, fault, route):
+    def _fault(self, fault, route, headers, target: str):
         if fault.kind == "latency":
             self.sleep(fault.seconds)
             return "continue"
@@ -283,6 +292,12 @@ class SandboxServer:
             return None
         if fault.kind == "malformed_json":
             return 200, {"Content-Type": "application/json; charset=utf-8"}, b'{"items": [{"id'
+        if fault.kind == "redirect":
+            # A web server upgrading plain http: the same address, query included, on https.
+            host = headers.get("Host") or f"{self.host}:{self.port}"
+            return 301, {"Location": f"https://{host}{target}"}, b""
+        if fault.kind == "firewall":
+            return _html(403, FIREWALL_PAGE)
         error = err.not_authorized(list(route.resources))
         return _json(error.status, error.body())
 

@@ -71,6 +71,31 @@ def test_malformed_json(sandbox_store):
         response.json()
 
 
+def test_redirect_sends_the_same_address_to_https(sandbox_factory):
+    server = sandbox_factory(base_path="/shop")
+    server.faults.add("redirect", path=VIEWS)
+    host = server.url.removeprefix("http://").removesuffix("/shop")
+
+    response = requests.get(
+        rest(server, VIEWS) + "?fields=items", auth=oauth(server), allow_redirects=False
+    )
+
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"https://{host}/shop/rest/all{VIEWS}?fields=items"
+    assert response.content == b""
+
+
+def test_firewall_answers_with_an_access_denied_page(sandbox_store):
+    sandbox_store.faults.add("firewall", path=VIEWS)
+
+    response = _views(sandbox_store)
+
+    assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<title>Access denied</title>" in response.text
+    assert "{" not in response.text  # a page, not Magento's JSON error
+
+
 def test_expired_token_is_the_generic_401_for_the_route(sandbox_store):
     sandbox_store.faults.add("expired_token", path=VIEWS)
 

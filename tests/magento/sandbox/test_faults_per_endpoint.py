@@ -177,7 +177,14 @@ ENDPOINTS = [
 
 
 def _send(server, method, path, body):
-    return requests.request(method, rest(server, path), json=body, auth=oauth(server), timeout=5)
+    return requests.request(
+        method,
+        rest(server, path),
+        json=body,
+        auth=oauth(server),
+        timeout=5,
+        allow_redirects=False,  # a redirect fault's answer is what is checked
+    )
 
 
 def _fault_problem(kind, send, normal_status, server, sleeps_before):
@@ -201,6 +208,8 @@ def _fault_problem(kind, send, normal_status, server, sleeps_before):
         "maintenance": 503,
         "malformed_json": 200,
         "expired_token": 401,
+        "redirect": 301,
+        "firewall": 403,
     }[kind]
     if response.status_code != expected:
         return f"answered {response.status_code}, not {expected}"
@@ -223,6 +232,12 @@ def _fault_problem(kind, send, normal_status, server, sleeps_before):
         except ValueError:
             return None
         return "body was valid JSON"
+    if kind == "redirect" and response.headers.get("Location") != (
+        "https://" + response.request.url.removeprefix("http://")
+    ):
+        return f"301 to {response.headers.get('Location')}"
+    if kind == "firewall" and "<title>Access denied</title>" not in response.text:
+        return "403 is not the firewall page"
     if kind == "expired_token" and response.json()["message"] != (
         "The consumer isn't authorized to access %resources."
     ):
