@@ -48,6 +48,9 @@ OLD_SIGN_IN_INCORRECT = "You did not sign in correctly or your account is tempor
 TFA_PROVIDER_ENDPOINTS = "Please use the 2fa provider-specific endpoints to obtain a token."
 TFA_CONFIGURE_FIRST = "configure 2FA first"
 TFA_CONFIGURE_PERSONAL = "required to configure personal Two-Factor Authorization"
+# The Google provider's sign-in route, for an admin who has not set it up or may not use it.
+TFA_PROVIDER_NOT_CONFIGURED = "Provider is not configured."
+TFA_PROVIDER_NOT_ALLOWED = "Provider is not allowed."
 ROUTE_NOT_FOUND = "Request does not match any route."
 MAINTENANCE_TITLE = "Error 503: Service Unavailable"
 
@@ -380,6 +383,8 @@ def error_from_response(
     explanation = _explanations.get(error_class)
     if error_class is AuthenticationError:
         explanation = _unauthorized_explanation
+    if error_class is TwoFactorRequiredError and is_provider_refusal(raw_message):
+        explanation = _provider_refused_explanation
     if explanation:
         message = f"{message} {explanation}"
     if error_class is RateLimitedError:
@@ -408,12 +413,19 @@ def _class_for(status: int, raw_message: str) -> type[MagentoError]:
 
 
 def is_two_factor_message(raw_message: str) -> bool:
-    """True for the three answers Magento_TwoFactorAuth gives instead of an admin token."""
+    """True for the answers Magento_TwoFactorAuth gives instead of an admin token: the three of
+    the plain admin token route, and the provider refusals of a provider's own route."""
     return (
         raw_message.strip() == TFA_PROVIDER_ENDPOINTS
         or TFA_CONFIGURE_FIRST in raw_message
         or TFA_CONFIGURE_PERSONAL in raw_message
+        or is_provider_refusal(raw_message)
     )
+
+
+def is_provider_refusal(raw_message: str) -> bool:
+    """True when the 2FA provider route refuses before the code: not set up, or not allowed."""
+    return raw_message.strip() in (TFA_PROVIDER_NOT_CONFIGURED, TFA_PROVIDER_NOT_ALLOWED)
 
 
 _unauthorized_explanation = (
@@ -421,6 +433,13 @@ _unauthorized_explanation = (
     "or revoked, the integration or admin role may lack access to this resource, or (for an "
     "integration access token used as a Bearer token) the store setting 'Allow OAuth Access "
     "Tokens to be used as standalone Bearer tokens' may be off."
+)
+
+_provider_refused_explanation = (
+    "The store did not look at the two-factor code: this admin user has not set up Google "
+    "Authenticator yet, or the store does not allow it as a 2FA provider. Sign in to the "
+    "Magento admin once as this user and set it up, or connect with an integration "
+    "(System > Extensions > Integrations), the way meant for unattended use."
 )
 
 _explanations: dict[type[MagentoError], str] = {

@@ -295,6 +295,23 @@ def test_two_factor_not_configured(store_mock, body):
     assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
 
 
+@pytest.mark.parametrize("message", ["Provider is not configured.", "Provider is not allowed."])
+def test_totp_secret_for_an_admin_without_google_authenticator_set_up(store_mock, message):
+    add_admin_token(
+        store_mock,
+        path="/V1/tfa/provider/google/authenticate",
+        status=400,
+        body={"message": message},
+    )
+    fields = session_fields(
+        store_domain="https://shop.example.com", totp_secret=SECRETS["totp_secret"]
+    )
+    diagnosis = check(**fields).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
+    assert diagnosis.guide_url == "/connections/guide/session/#two-factor"
+    assert message in diagnosis.detail
+
+
 def test_totp_secret_signs_in_through_google_provider(store_mock):
     add_admin_token(store_mock, path="/V1/tfa/provider/google/authenticate")
     healthy_store(store_mock)

@@ -644,6 +644,21 @@ def test_invalid_code_is_a_clear_error(rs):
     assert len(rs.calls) == 1
 
 
+def test_google_provider_not_configured_is_a_two_factor_refusal_not_a_wrong_password(rs):
+    # Magento checked the password first, so this refusal does not count towards a lockout.
+    rs.post(GOOGLE_URL, status=400, json={"message": "Provider is not configured."})
+    cache = InMemoryTokenCache(clock=FakeClock())
+    client = make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache))
+    with pytest.raises(TwoFactorRequiredError) as refused:
+        client.request("GET", "/V1/store/storeConfigs")
+    with pytest.raises(TwoFactorRequiredError):
+        client.request("GET", "/V1/store/storeConfigs")
+    assert not isinstance(refused.value, InvalidCredentialsError)
+    assert refused.value.path == "/V1/tfa/provider/google/authenticate"
+    assert len(rs.calls) == 1
+    assert cache._refusals == {}
+
+
 def test_invalid_totp_secret_is_refused_up_front():
     with pytest.raises(ValueError, match="TOTP"):
         AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret="not base32 !!")

@@ -147,6 +147,21 @@ def test_other_two_factor_answers(status, message):
     assert error.raw_message == message
 
 
+@pytest.mark.parametrize("message", ["Provider is not configured.", "Provider is not allowed."])
+def test_google_provider_refusal_is_two_factor_not_a_validation_error(message):
+    error = error_from_response(
+        400,
+        json.dumps({"message": message}).encode(),
+        method="POST",
+        path="/V1/tfa/provider/google/authenticate",
+    )
+    assert isinstance(error, TwoFactorRequiredError)
+    assert error.raw_message == message
+    # The secret was given, so the advice is to set Google Authenticator up, not to add one.
+    assert "has not set up Google Authenticator" in error.message
+    assert "Give the account's" not in error.message
+
+
 def test_rate_limit_carries_retry_after():
     status, body = load_error("too_many_requests")
     error = error_from_response(status, json.dumps(body).encode(), retry_after=12.0)
