@@ -148,6 +148,20 @@ def test_two_factor_with_totp_secret(sandbox_factory):
     assert result.ok, result.diagnosis.as_text()
 
 
+def test_two_factor_not_set_up_by_the_admin(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=True, two_factor_configured=False)
+    diagnosis = check(**session(server)).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
+    assert "configure personal Two-Factor Authorization" in diagnosis.detail
+
+
+def test_two_factor_not_set_up_by_the_admin_with_a_totp_secret(sandbox_factory):
+    server = sandbox_factory(two_factor_enabled=True, two_factor_configured=False)
+    diagnosis = check(**session(server, totp_secret=server.credentials.totp_secret)).diagnosis
+    assert diagnosis.code == dx.TWO_FACTOR_NOT_CONFIGURED
+    assert "Provider is not configured." in diagnosis.detail
+
+
 def test_wrong_totp_secret(sandbox_factory):
     server = sandbox_factory(two_factor_enabled=True)
     diagnosis = check(**session(server, totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP")).diagnosis
@@ -187,6 +201,26 @@ def test_store_error(sandbox_factory):
     server = sandbox_factory(bearer_enabled=True)
     server.faults.add("server_error")
     assert check(**token(server)).diagnosis.code == dx.STORE_ERROR
+
+
+def test_redirected_to_https(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("redirect", path="/V1/store/storeConfigs")
+    diagnosis = check(**token(server)).diagnosis
+    assert diagnosis.code == dx.REDIRECTED
+    # The same address on https://, named so the shop owner can type it as Store Domain.
+    location = diagnosis.facts["location"]
+    assert location.startswith(server.url.replace("http://", "https://", 1) + "/rest/")
+    assert location.endswith("/V1/store/storeConfigs")
+    assert location in diagnosis.explanation
+
+
+def test_firewall_in_front_of_the_store(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True)
+    server.faults.add("firewall", path="/V1/store/storeConfigs")
+    diagnosis = check(**token(server)).diagnosis
+    assert diagnosis.code == dx.ACCESS_BLOCKED
+    assert "Access denied" in diagnosis.detail
 
 
 def test_connection_refused(sandbox_factory):
