@@ -223,7 +223,10 @@ _CATALOG: dict[str, _Entry] = {
     TWO_FACTOR_NOT_CONFIGURED: _Entry(
         "Two-factor authentication is not set up for this admin user",
         "Magento requires 2FA, but this admin user has not configured it yet. Sign in to the "
-        "Magento admin once as this user and set up Google Authenticator, then enter its secret.",
+        "Magento admin once as this user and set up Google Authenticator, then enter its secret. "
+        "If Magento says the provider is not allowed, Google Authenticator must first be "
+        "added under Stores > Settings > Configuration > Security > 2FA > General > Providers "
+        "to Enforce.",
         (L_2FA,),
     ),
     TWO_FACTOR_NOT_USED: _Entry(
