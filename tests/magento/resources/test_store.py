@@ -3,17 +3,14 @@
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import responses
 
 from magento import (
     AuthenticationError,
-    IntegrationTokenAuth,
-    MagentoClient,
     UnexpectedResponseError,
 )
+from tests.magento.resources.helpers import ALL
 from tests.shared_data import load_error
 
-ALL = "https://shop.example.com/rest/all/V1"
 # Field names as in the schema's store-data-store-config-interface / store-data-store-interface.
 CONFIG = {
     "id": 1,
@@ -39,24 +36,6 @@ VIEWS = [
     },
     dict(VIEW, id=1, website_id=1),
 ]
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
-@pytest.fixture
-def client():
-    with MagentoClient(
-        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
-    ) as magento:
-        yield magento
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock
 
 
 def test_configs_lists_store_configurations(client, mock):

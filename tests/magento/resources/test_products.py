@@ -1,27 +1,21 @@
 """client.products against a strict mock of Magento: SKU encoding, search fallback, writes."""
 
-import json
 import re
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import responses
 
 from magento import (
     AmbiguousMatchError,
-    IntegrationTokenAuth,
-    MagentoClient,
     NotFoundError,
     RouteNotFoundError,
     UnexpectedResponseError,
     ValidationError,
 )
 from magento.resources import sku_path
+from tests.magento.resources.helpers import ALL, F, body_of, query_of
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 
-ALL = "https://shop.example.com/rest/all/V1"
-F = "searchCriteria[filter_groups]"
 PRODUCT_NOT_FOUND = {
     "message": "The product that was requested doesn't exist. Verify the product and try again."
 }
@@ -29,32 +23,6 @@ APACHE_404 = (
     "<!DOCTYPE HTML PUBLIC><html><head><title>404 Not Found</title></head>"
     "<body><h1>Not Found</h1></body></html>"
 )
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
-@pytest.fixture
-def client():
-    with MagentoClient(
-        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
-    ) as magento:
-        yield magento
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock
-
-
-def body_of(call):
-    return json.loads(call.request.body)
-
-
-def query_of(call):
-    return parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True)
 
 
 SKU_TABLE = [

@@ -1,52 +1,19 @@
 """client.customers against a strict mock of Magento, using Adobe's published bodies."""
 
-import json
-from urllib.parse import parse_qsl, urlsplit
-
 import pytest
-import responses
 
 from magento import (
     AmbiguousMatchError,
-    IntegrationTokenAuth,
-    MagentoClient,
     NotFoundError,
     ValidationError,
 )
 from magento.resources import merge_customer
 from magento.search import SearchCriteria, SearchResult
+from tests.magento.resources.helpers import ALL, F, body_of, query_of
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 
-ALL = "https://shop.example.com/rest/all/V1"
 DEFAULT_VIEW = "https://shop.example.com/rest/V1"
-F = "searchCriteria[filter_groups]"
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
-@pytest.fixture
-def client():
-    with MagentoClient(
-        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
-    ) as magento:
-        yield magento
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock
-
-
-def query_of(call):
-    return parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True)
-
-
-def body_of(call):
-    return json.loads(call.request.body)
 
 
 def search_envelope(items):

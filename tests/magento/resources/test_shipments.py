@@ -4,43 +4,18 @@ import json
 from decimal import Decimal
 
 import pytest
-import responses
 
 from magento import (
-    IntegrationTokenAuth,
-    MagentoClient,
     NotFoundError,
     UnexpectedResponseError,
     ValidationError,
 )
+from tests.magento.resources.helpers import ALL, body_of
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 
-ALL = "https://shop.example.com/rest/all/V1"
 SHIP = ("/V1/order/{orderId}/ship", "post")
 UPS = {"track_number": "1Y-9876543210", "title": "United Parcel Service", "carrier_code": "ups"}
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
-@pytest.fixture
-def client():
-    with MagentoClient(
-        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
-    ) as magento:
-        yield magento
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock
-
-
-def body_of(call):
-    return json.loads(call.request.body)
 
 
 def test_create_sends_the_published_ship_request_and_returns_the_shipment_id(client, mock):

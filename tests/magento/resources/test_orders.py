@@ -7,35 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import responses
 
-from magento import AmbiguousMatchError, IntegrationTokenAuth, MagentoClient, NotFoundError
+from magento import AmbiguousMatchError, NotFoundError
 from magento.search import SearchCriteria
+from tests.magento.resources.helpers import ALL, F, query_of
 from tests.shared_data import load_sample
 
-ALL = "https://shop.example.com/rest/all/V1"
-F = "searchCriteria[filter_groups]"
 ORDERS_SEARCH = re.compile(r"https://shop\.example\.com/rest/all/V1/orders\?.*")
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
-@pytest.fixture
-def client():
-    with MagentoClient(
-        "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
-    ) as magento:
-        yield magento
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock
-
-
-def query_of(call):
-    return parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True)
 
 
 def envelope(items, total=None):
