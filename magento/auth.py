@@ -417,6 +417,8 @@ class AdminSessionAuth(MagentoAuth):
         if token is None:
             with self._lock:
                 token = self._cache.get(key) or self._sign_in(client, key)
+        # A token another process put in the shared cache is a secret of this call too.
+        self._last_token = token
         return {"Authorization": f"Bearer {token}"}
 
     def renew_after_unauthorized(self, client: MagentoClient, used: dict[str, str]) -> bool:

@@ -132,7 +132,11 @@ class MagentoClient:
         try:
             return self._call("POST", url, path, body, auth=None, allow_retries=False)
         except UnknownOutcomeError as failure:
-            # A sign-in changes nothing in the store, so "unknown outcome" would only confuse.
+            # A sign-in changes nothing in the store, so "unknown outcome" would only confuse:
+            # an unusable answer (a 502 page, broken JSON) is reported as what it is ...
+            if isinstance(failure.__cause__, MagentoError):
+                raise failure.__cause__ from None
+            # ... and a connection lost after sending as a failed connection.
             raise TransportError(
                 f"The connection to {self.address.origin} failed during sign-in.",
                 method="POST",
@@ -401,7 +405,9 @@ class MagentoClient:
         hint = ""
         if target.scheme == "https" and self.address.scheme == "http":
             hint = " The store wants HTTPS: change the Store Domain to start with https://."
-        elif shown_host and shown_host != self.address.host:
+        elif target.hostname and _endpoint(target.hostname, target.port, target.scheme) != (
+            _endpoint(self.address.host, self.address.port, self.address.scheme)
+        ):
             hint = " Check the Store Domain: the store may live at the other address."
         return UnexpectedResponseError(
             f"The store redirected the request to {shown} (HTTP {response.status_code}); the "
@@ -416,19 +422,30 @@ class MagentoClient:
         if not secrets:
             return error
 
-        def scrub(text):
-            if not isinstance(text, str):
-                return text
-            for secret in secrets:
-                text = text.replace(secret, "[hidden]")
-            return text
+        def scrub(value):
+            # Magento echoes input into placeholders, so `parameters` is scrubbed as deeply.
+            if isinstance(value, str):
+                for secret in secrets:
+                    value = value.replace(secret, "[hidden]")
+                return value
+            if isinstance(value, dict):
+                return {key: scrub(item) for key, item in value.items()}
+            if isinstance(value, list | tuple):
+                return type(value)(scrub(item) for item in value)
+            return value
 
         error.message = scrub(error.message)
         error.raw_message = scrub(error.raw_message)
         error.body_excerpt = scrub(error.body_excerpt)
         error.errors = [scrub(item) for item in error.errors]
+        error.parameters = scrub(error.parameters)
         error.args = (error.message,)
         return error
+
+
+def _endpoint(host: str, port: int | None, scheme: str) -> tuple[str, int]:
+    """Host and port as connected to (the scheme's default port when none is written)."""
+    return host.lower(), port or (443 if scheme == "https" else 80)
 
 
 def _query_value(value: Any) -> str:

@@ -507,7 +507,39 @@ def test_a_shared_cache_remembers_a_refused_sign_in_for_every_later_client(rs):
     assert error.raw_message == body["message"]
     assert "no new attempt" in error.message
     assert body["message"] in error.message
-    assert ADMIN_PASSWORD not in str(error)
+
+
+def test_a_remembered_refusal_never_keeps_an_echoed_password(rs):
+    # A store (or a plugin) that echoes the password in its refusal: the memory shared with
+    # other processes holds the scrubbed text only.
+    rs.post(
+        ADMIN_TOKEN_URL,
+        status=401,
+        json={"message": f"Wrong password {ADMIN_PASSWORD} for shop-admin."},
+    )
+    cache = InMemoryTokenCache(clock=FakeClock())
+    with pytest.raises(InvalidCredentialsError):
+        make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    (remembered,) = cache._refusals.values()
+    assert ADMIN_PASSWORD not in remembered
+    assert "[hidden]" in remembered
+    with pytest.raises(SignInWithheldError) as withheld:
+        make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
+    assert ADMIN_PASSWORD not in str(withheld.value)
+
+
+def test_a_token_another_process_cached_is_scrubbed_from_errors(rs):
+    page = f"<html><body>Debug: Authorization: Bearer {SECOND_TOKEN}</body></html>"
+    rs.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
+    cache = InMemoryTokenCache(clock=FakeClock())
+    auth = admin_auth(token_cache=cache)
+    client = make_client(auth, max_retries=0)
+    # Signed in elsewhere: this auth object never fetched the token itself.
+    cache.set(auth.cache_key(client), SECOND_TOKEN, FakeClock()() + 3600)
+    with pytest.raises(StoreUnavailableError) as caught:
+        client.request("GET", "/V1/store/storeConfigs")
+    assert SECOND_TOKEN not in str(caught.value)
+    assert SECOND_TOKEN not in caught.value.body_excerpt
 
 
 def test_a_successful_sign_in_under_the_key_clears_the_remembered_refusal(rs):
@@ -568,8 +600,36 @@ def test_token_call_is_not_retried_on_503(rs):
 
 def test_token_call_is_not_retried_on_connection_failure(rs):
     rs.post(ADMIN_TOKEN_URL, body=requests.exceptions.ConnectionError("reset by peer"))
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as caught:
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert len(rs.calls) == 1
+    # Not an "unknown outcome": a sign-in changes nothing in the store.
+    assert type(caught.value) is TransportError
+    assert "failed during sign-in" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "error_class", "says"),
+    [
+        (
+            502,
+            b"<html><title>502 Bad Gateway</title></html>",
+            "text/html",
+            StoreUnavailableError,
+            "502 Bad Gateway",
+        ),
+        (200, b'"abc', "application/json", UnexpectedResponseError, "malformed JSON"),
+    ],
+)
+def test_an_unusable_sign_in_answer_is_reported_as_what_it_is(
+    rs, status, body, content_type, error_class, says
+):
+    rs.post(ADMIN_TOKEN_URL, status=status, body=body, content_type=content_type)
+    with pytest.raises(error_class) as caught:
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert type(caught.value) is error_class
+    assert says in str(caught.value)
+    assert caught.value.status == status
     assert len(rs.calls) == 1
 
 

@@ -14,6 +14,7 @@ from magento import (
     USER_AGENT,
     IntegrationTokenAuth,
     MagentoClient,
+    MagentoError,
     MaintenanceError,
     NotFoundError,
     RateLimitedError,
@@ -225,6 +226,26 @@ def test_redirect_to_https_suggests_changing_the_store_domain(rs, sleeps):
 
 
 @pytest.mark.parametrize(
+    ("store", "location", "other_address"),
+    [
+        # Same host and port, only the path differs: not "another address".
+        ("https://shop.example.com:8443", "/index.php/rest/all/V1/store/storeConfigs", False),
+        ("https://shop.example.com", "https://shop.example.com:443/shop/rest", False),
+        ("https://shop.example.com", "https://www.shop.example.com/rest", True),
+        ("https://shop.example.com:8443", "https://shop.example.com/rest", True),
+    ],
+)
+def test_redirect_hint_names_another_address_only_when_it_is_one(
+    rs, sleeps, store, location, other_address
+):
+    rs.get(f"{store}/rest/all{CONFIGS}", status=301, headers={"Location": location})
+    client = MagentoClient(store, None, sleep=sleeps)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        client.request("GET", CONFIGS)
+    assert ("may live at the other address" in str(caught.value)) is other_address
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "says"),
     [
         (b'{"items": [', "application/json", "malformed JSON"),
@@ -260,6 +281,15 @@ def test_a_page_echoing_the_token_is_scrubbed(rs, sleeps):
     assert TOKEN not in str(caught.value)
     assert TOKEN not in caught.value.body_excerpt
     assert "[hidden]" in caught.value.body_excerpt
+
+
+def test_an_error_echoing_the_token_in_its_parameters_is_scrubbed(rs, sleeps):
+    body = {"message": 'Token "%1" is not valid.', "parameters": [TOKEN]}
+    rs.get(CONFIGS_URL, status=400, json=body)
+    with pytest.raises(MagentoError) as caught:
+        make_client(sleeps).request("GET", CONFIGS)
+    assert TOKEN not in str(caught.value)
+    assert caught.value.parameters == ["[hidden]"]
 
 
 # -- retries for idempotent requests ---------------------------------------------------------------
