@@ -373,7 +373,9 @@ def _missing_permissions_fix(connection: Connection) -> str:
     )
 
 
-@sensitive_variables("secrets")  # an error report must not list the credentials
+# Every variable, in this frame and in each one it calls (the client's request bodies carry
+# the admin password): an error report must not list a credential.
+@sensitive_variables()
 def connection_check(*, connection: Connection, **client_overrides: Any) -> VerificationResult:
     """Call the store with the connection's settings and diagnose the outcome (no DB writes).
 

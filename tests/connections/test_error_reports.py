@@ -10,16 +10,34 @@ from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
 from connections import services
+from magento.auth import ADMIN_TOKEN_PATH, GOOGLE_AUTHENTICATE_PATH
+from magento.client import MagentoClient
 from tests.connections.conftest import SECRETS, assert_no_secret
 
 pytestmark = pytest.mark.django_db
 
 
-def test_error_report_of_a_crash_during_verification_holds_no_secret(client, editor, monkeypatch):
-    def crash(connection):
+@pytest.mark.parametrize("where", ["before calling the store", "inside the admin sign-in"])
+def test_error_report_of_a_crash_during_verification_holds_no_secret(
+    client, editor, monkeypatch, settings, where
+):
+    def crash(*args, **kwargs):
         raise RuntimeError("a bug while checking the store")
 
-    monkeypatch.setattr(services, "_preflight", crash)
+    if where == "before calling the store":
+        monkeypatch.setattr(services, "_preflight", crash)
+    else:
+        # Deep in the client, whose frames hold the sign-in body with the password.
+        original_send = MagentoClient._send
+
+        def crash_on_sign_in(self, method, url, path, body, *rest):
+            if path in (ADMIN_TOKEN_PATH, GOOGLE_AUTHENTICATE_PATH):
+                assert SECRETS["admin_password"].encode() in body  # it is in this frame
+                crash()
+            return original_send(self, method, url, path, body, *rest)
+
+        settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
+        monkeypatch.setattr(MagentoClient, "_send", crash_on_sign_in)
     reports: list[str] = []
 
     def report(sender, request, **kwargs):
