@@ -685,11 +685,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
+    # Log lines name only the method, the path without its query and the status: the query and
+    # headers may carry search values or secrets, and so does the raw request line that
+    # BaseHTTPRequestHandler quotes in its error messages. A request that could not be parsed
+    # has no path (nor perhaps a command) yet.
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self._log(str(int(code) if isinstance(code, int) else code))
+
+    def log_error(self, format: str, *args) -> None:
+        if args and isinstance(args[0], int):
+            return  # send_error's ("code %d, message %s"): its log_request logs the status.
+        self._log("error")
+
     def log_message(self, format: str, *args) -> None:
+        self._log("-")
+
+    def _log(self, outcome: str) -> None:
         if self.server.sandbox.log_requests:
-            # Only the method and path: the query and headers may carry search values or secrets.
-            path = re.sub(r"\?.*$", "", self.path)
-            sys.stderr.write(
-                f"{self.log_date_time_string()} {self.command} {path} "
-                f"{args[1] if len(args) > 1 else ''}\n"
-            )
+            path = getattr(self, "path", "").partition("?")[0]
+            command = getattr(self, "command", None) or "-"
+            sys.stderr.write(f"{self.log_date_time_string()} {command} {path or '-'} {outcome}\n")

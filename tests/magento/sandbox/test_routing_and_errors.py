@@ -1,6 +1,7 @@
 """URL handling (store codes, sub-folder, index.php, encoded SKUs) and Magento's error answers."""
 
 import re
+import socket
 
 import pytest
 import requests
@@ -209,6 +210,33 @@ def test_stopped_server_also_closes_kept_alive_connections(sandbox_factory):
 
         with pytest.raises(requests.ConnectionError):
             session.get(rest(server, "/V1/store/storeViews"), auth=oauth(server), timeout=5)
+
+
+def _logged(capsys) -> list[str]:
+    """The sandbox's request log lines without their date and time."""
+    return [line.split(" ", 2)[2] for line in capsys.readouterr().err.splitlines()]
+
+
+def test_request_log_names_the_path_without_its_query(sandbox_store, capsys):
+    sandbox_store.log_requests = True
+
+    response = requests.get(
+        rest(sandbox_store, "/V1/orders"), params={"access_token": "S3CRET"}, timeout=5
+    )
+
+    assert response.status_code == 401
+    assert _logged(capsys) == ["GET /rest/all/V1/orders 401"]
+
+
+def test_unparsable_request_line_is_logged_without_it(sandbox_store, capsys):
+    sandbox_store.log_requests = True
+
+    with socket.create_connection((sandbox_store.host, sandbox_store.port), timeout=5) as raw:
+        raw.sendall(b"GET /rest/V1/orders?access_token=S3CRET a HTTP/1.1\r\n\r\n")
+        answer = raw.recv(65536)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert _logged(capsys) == ["- - 400"]
 
 
 def test_json_is_written_like_phps_json_encode(sandbox_store):
