@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 
 import pyotp
 
-from .errors import REQUIRED_FIELD, MagentoErrorResponse, input_errors, signin_incorrect
+from .errors import MagentoErrorResponse, required, signin_incorrect
 
 _ALPHABET = string.ascii_lowercase + string.digits
 TOKEN_LENGTH = 32
@@ -148,13 +148,10 @@ class Authenticator:
 
     def check_admin_password(self, username: str, password: str) -> None:
         """Validate admin credentials with Magento's throttling; raise the 400/401 it gives."""
-        missing = [
-            (REQUIRED_FIELD, {"fieldName": name})
-            for name, value in (("username", username), ("password", password))
-            if not value
-        ]
+        given = {"username": username, "password": password}
+        missing = [name for name, value in given.items() if not value]
         if missing:
-            raise input_errors(missing)
+            raise required(*missing)
         now = self.store.clock()
         key = username.lower()
         with self._lock:
@@ -228,7 +225,7 @@ class Authenticator:
             raise MagentoErrorResponse(
                 400, 'The "%1" Oauth version isn\'t supported.', [params["oauth_version"]]
             )
-        required = (
+        protocol = (
             "oauth_consumer_key",
             "oauth_signature",
             "oauth_signature_method",
@@ -236,9 +233,9 @@ class Authenticator:
             "oauth_timestamp",
             "oauth_token",
         )
-        missing = [(REQUIRED_FIELD, {"fieldName": name}) for name in required if name not in params]
+        missing = [name for name in protocol if name not in params]
         if missing:
-            raise input_errors(missing)
+            raise required(*missing)
         if len(params["oauth_token"]) != TOKEN_LENGTH:
             raise MagentoErrorResponse(
                 400, "The token length is invalid. Check the length and try again."

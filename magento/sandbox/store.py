@@ -25,11 +25,10 @@ from .errors import (
     ENTITY_NOT_FOUND,
     NO_SUCH_ENTITY_FIELD,
     PRODUCT_NOT_FOUND,
-    REQUIRED_FIELD,
     SHIPMENT_VALIDATION,
     MagentoErrorResponse,
-    input_errors,
     internal_error,
+    required,
 )
 from .inputs import CUSTOMER, ORDER, PRODUCT, scalar_fields
 from .search import Criteria, UnknownField, envelope
@@ -183,7 +182,7 @@ class SandboxStore:
             if not str(customer.get(name) or "").strip()
         ]
         if missing:
-            raise input_errors([(REQUIRED_FIELD, {"fieldName": name}) for name in missing])
+            raise required(*missing)
         if not _EMAIL.match(customer["email"]):
             raise MagentoErrorResponse(
                 400, INVALID_FIELD_VALUE, {"fieldName": "email", "value": customer["email"]}
@@ -193,9 +192,9 @@ class SandboxStore:
             for name in _ADDRESS_REQUIRED:
                 value = address.get(name)
                 if value in (None, "", []):
-                    problems.append((REQUIRED_FIELD, {"fieldName": name}))
+                    problems.append(name)
         if problems:
-            raise input_errors(problems)
+            raise required(*problems)
 
     def _customer_row(
         self,
@@ -298,7 +297,7 @@ class SandboxStore:
         with self.lock:
             sku = sku if sku is not None else product.get("sku")
             if not sku:
-                raise MagentoErrorResponse(400, REQUIRED_FIELD, {"fieldName": "sku"})
+                raise required("sku")
             product_id = self._skus.get(sku.lower())
             now = self.now()
             if product_id is None:
