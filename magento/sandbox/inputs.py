@@ -20,6 +20,7 @@ from .errors import (
     NOT_SUPPORTED_FIELD,
     MagentoErrorResponse,
     render,
+    required,
 )
 
 _FIELDS_FILE = Path(__file__).with_name("entity_fields.json")
@@ -71,7 +72,7 @@ def read_object(definition: str, data: Any) -> dict:
     if not isinstance(data, dict):
         if data in ("", None):
             return {}
-        raise _type_error(data, definition)
+        raise _type_error(_TypeMismatch(data, definition))
     fields = definitions()[definition]
     lookup = _lookup(definition)
     result: dict[str, Any] = {}
@@ -162,8 +163,8 @@ class _TypeMismatch(Exception):
         self.parameters = {"value": shown, "type": expected}
 
 
-def _type_error(value: Any, expected: str) -> MagentoErrorResponse:
-    mismatch = _TypeMismatch(value, expected)
+def _type_error(mismatch: _TypeMismatch) -> MagentoErrorResponse:
+    """'The "%value" value's type is invalid' for a value that is not of the expected type."""
     return MagentoErrorResponse(400, INVALID_TYPE, mismatch.parameters)
 
 
@@ -172,17 +173,15 @@ def read_int(value: Any) -> int:
     try:
         return read_value({"type": "integer"}, value)
     except _TypeMismatch as mismatch:
-        raise MagentoErrorResponse(400, INVALID_TYPE, mismatch.parameters) from None
+        raise _type_error(mismatch) from None
 
 
-def read_top_level(body: Any, parameters: dict[str, dict], required: list[str]) -> dict:
+def read_top_level(body: Any, parameters: dict[str, dict], required_names: list[str]) -> dict:
     """Match a body's top-level keys to a service method's parameters; others are ignored.
 
     `parameters` maps each parameter name to its spec; a name matches its snake_case form too.
     Missing required parameters are reported together, like Magento's InputException.
     """
-    from .errors import required as required_error
-
     if not isinstance(body, dict):
         body = {}
     folded = {_fold(str(key)): key for key in body}
@@ -191,13 +190,13 @@ def read_top_level(body: Any, parameters: dict[str, dict], required: list[str]) 
     for name, spec in parameters.items():
         key = folded.get(_fold(name))
         if key is None or body[key] is None:
-            if name in required:
+            if name in required_names:
                 missing.append(name)
             continue
         try:
             values[name] = read_value(spec, body[key])
         except _TypeMismatch as mismatch:
-            raise MagentoErrorResponse(400, INVALID_TYPE, mismatch.parameters) from None
+            raise _type_error(mismatch) from None
     if missing:
-        raise required_error(*missing)
+        raise required(*missing)
     return values

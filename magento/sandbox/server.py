@@ -411,15 +411,11 @@ class SandboxServer:
         return self.store.product_get(params["sku"])
 
     def _do_product_post(self, *, data, **_):
-        values = read_top_level(
-            data, {"product": _obj(PRODUCT), "saveOptions": {"type": "boolean"}}, ["product"]
-        )
+        values = read_top_level(data, _PRODUCT_SAVE, ["product"])
         return self.store.product_save(values["product"])
 
     def _do_product_put(self, *, params, data, **_):
-        values = read_top_level(
-            data, {"product": _obj(PRODUCT), "saveOptions": {"type": "boolean"}}, ["product"]
-        )
+        values = read_top_level(data, _PRODUCT_SAVE, ["product"])
         return self.store.product_save(values["product"], sku=params["sku"])
 
     def _do_order_search(self, *, query, **_):
@@ -566,6 +562,10 @@ _STRING = {"type": "string"}
 
 def _obj(definition: str) -> dict:
     return {"type": "object", "ref": definition}
+
+
+# ProductRepositoryInterface::save(product, saveOptions), behind both POST and PUT.
+_PRODUCT_SAVE = {"product": _obj(PRODUCT), "saveOptions": {"type": "boolean"}}
 
 
 def _query_list(value) -> list[str]:
