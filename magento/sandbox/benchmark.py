@@ -73,7 +73,7 @@ def _full_scan(store: SandboxStore, criteria: Criteria) -> list[int]:
     """The same search without any index: every order filtered and sorted (for comparison)."""
     table = store.orders
     rows = [table.rows[row_id] for row_id in table.ids]
-    predicate = make_predicate(criteria.filter_groups, store._order_value, lambda _name: True)
+    predicate = make_predicate(criteria.filter_groups, store._order_value)
     if predicate is not None:
         rows = [row for row in rows if predicate(row)]
     if criteria.sort_orders:

@@ -193,20 +193,26 @@ def _equal(stored: Any, value: Any) -> bool:
     return left == right
 
 
-def make_predicate(
-    groups: list[list[dict]], value_of: Callable[[Any, str], Any], known: Callable[[str], bool]
-) -> Callable[[Any], bool] | None:
-    """A function testing one row against all groups, or None when there are no filters."""
-    checks = []
-    for group in groups:
-        if not group:
-            continue
+def check_criteria(criteria: Criteria, known: Callable[[str], bool]) -> None:
+    """Raise UnknownField for a filter or sort on a column the entity does not have, or for a
+    condition type Magento does not know."""
+    for group in criteria.filter_groups:
         for item in group:
             if not item["field"] or not known(item["field"]):
                 raise UnknownField(item["field"])
             if item["condition"] not in CONDITION_TYPES:
                 raise UnknownField(item["condition"])
-        checks.append([_matcher(item, value_of) for item in group])
+    for name, _ascending in criteria.sort_orders:
+        if not known(name):
+            raise UnknownField(name)
+
+
+def make_predicate(
+    groups: list[list[dict]], value_of: Callable[[Any, str], Any]
+) -> Callable[[Any], bool] | None:
+    """A function testing one row against all groups (checked by check_criteria), or None when
+    there are no filters."""
+    checks = [[_matcher(item, value_of) for item in group] for group in groups if group]
     if not checks:
         return None
 

@@ -18,7 +18,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from .search import CONDITION_TYPES, Criteria, UnknownField, make_predicate, page_bounds, sort_rows
+from .search import Criteria, check_criteria, make_predicate, page_bounds, sort_rows
 
 DATE_FIELDS = ("updated_at", "created_at")
 # Conditions an index can answer, by the bound they set.
@@ -133,16 +133,8 @@ class Table:
 
         Raises UnknownField for a filter or sort on a column the entity does not have.
         """
+        check_criteria(criteria, known)
         groups = [group for group in criteria.filter_groups if group]
-        for group in groups:
-            for item in group:
-                if not item["field"] or not known(item["field"]):
-                    raise UnknownField(item["field"])
-                if item["condition"] not in CONDITION_TYPES:
-                    raise UnknownField(item["condition"])
-        for name, _ascending in criteria.sort_orders:
-            if not known(name):
-                raise UnknownField(name)
 
         # Single-filter groups on one index are AND-ed: intersect them into one span.
         spans: dict[str, _Span] = {}
@@ -181,7 +173,7 @@ class Table:
                 pairs = [p for p in pairs if member(p[1]) is wanted]
             else:
                 ids = [i for i in ids if member(i) is wanted]
-        predicate = make_predicate(scanned, value_of, known)
+        predicate = make_predicate(scanned, value_of)
         if predicate is not None:
             rows = self.rows
             if pairs is not None:
