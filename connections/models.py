@@ -95,6 +95,9 @@ class Connection(TimeStampedModel):
     # connection is saved or tested again: six refusals in a row lock the admin account.
     sign_in_refused_at = models.DateTimeField("Sign-in refused at", null=True, blank=True)
     sign_in_refusal = models.TextField(blank=True, default="")
+    # Bumped by every save by a person: a refusal met by a worker still holding the credentials
+    # of an earlier version must not pause the credentials saved since.
+    credentials_version = models.PositiveIntegerField(default=0)
 
     base_url = models.CharField("Store base URL", max_length=500, blank=True, default="")
     timezone = models.CharField(max_length=64, blank=True, default="")

@@ -137,23 +137,28 @@ class ConnectionTokenCache:
     tested, so workers running task after task cannot walk into Magento's lockout.
     """
 
-    def __init__(self, connection_id: int, *, write_only: bool = False) -> None:
+    def __init__(self, connection_id: int, *, version: int = 0, write_only: bool = False) -> None:
         self.connection_id = connection_id
-        # Write-only: always sign in (a check must prove the password), then share the token.
+        # The credentials_version the caller's credentials belong to.
+        self.version = version
+        # Write-only: a check asked for by a person. It always signs in (a check must prove
+        # the password) and shares the token; whether a refusal pauses sign-ins is recorded
+        # with the check's outcome, and only for saved credentials.
         self.write_only = write_only
 
     @staticmethod
     def _key_hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    def _rows(self):
+        return Connection.objects.filter(pk=self.connection_id)
+
     def get(self, key: str) -> str | None:
         """The cached admin token for key, or None if missing, for another key, or expired."""
         if self.write_only:
             return None
         row = (
-            Connection.objects.filter(pk=self.connection_id)
-            .values("admin_token", "admin_token_key", "admin_token_expires_at")
-            .first()
+            self._rows().values("admin_token", "admin_token_key", "admin_token_expires_at").first()
         )
         if not row or not row["admin_token"] or row["admin_token_key"] != self._key_hash(key):
             return None
@@ -163,52 +168,71 @@ class ConnectionTokenCache:
         return row["admin_token"]
 
     def set(self, key: str, token: str, expires_at: float) -> None:
-        """Keep the token until expires_at (epoch seconds); a sign-in worked, so no refusal."""
-        Connection.objects.filter(pk=self.connection_id).update(
-            admin_token=token,
-            admin_token_key=self._key_hash(key),
-            admin_token_expires_at=dt.datetime.fromtimestamp(expires_at, tz=dt.UTC),
+        """Keep the token until expires_at (epoch seconds); an unattended sign-in that worked
+        also ends a pause (there is none to end when it was paused for these credentials)."""
+        token_fields = {
+            "admin_token": token,
+            "admin_token_key": self._key_hash(key),
+            "admin_token_expires_at": dt.datetime.fromtimestamp(expires_at, tz=dt.UTC),
+        }
+        if self.write_only:
+            self._rows().update(**token_fields)
+            return
+        self._rows().filter(credentials_version=self.version).update(
+            **token_fields,
             consecutive_signin_failures=0,
             sign_in_refused_at=None,
             sign_in_refusal="",
         )
 
     def refusal(self, key: str) -> str | None:
-        """The store's message if it refused the saved credentials (None for checks)."""
+        """The store's message if it refused these credentials (None for checks)."""
         if self.write_only:
             return None  # a check is asked for by a person: it may sign in once more
         row = (
-            Connection.objects.filter(pk=self.connection_id)
-            .values("sign_in_refused_at", "sign_in_refusal")
+            self._rows()
+            .filter(credentials_version=self.version, sign_in_refused_at__isnull=False)
+            .values("sign_in_refusal")
             .first()
         )
-        if not row or row["sign_in_refused_at"] is None:
+        if row is None:
             return None
         return row["sign_in_refusal"] or "The store refused the admin sign-in."
 
-    def remember_refusal(self, key: str, message: str) -> None:
-        """Hold unattended sign-ins and show the failure on the connection."""
+    def remember_refusal(self, key: str, refusal: magento_errors.MagentoError) -> None:
+        """Pause unattended sign-ins and show the failure on the connection."""
         if self.write_only:
             return  # checks record their outcome themselves, and only for saved credentials
-        diagnosis = dx.make_diagnosis(dx.ADMIN_SIGNIN_REJECTED, detail=message)
+        code = (
+            dx.TWO_FACTOR_CODE_REJECTED
+            if isinstance(refusal, magento_errors.InvalidTwoFactorCodeError)
+            else dx.ADMIN_SIGNIN_REJECTED
+        )
+        diagnosis = dx.make_diagnosis(code, detail=str(refusal))
         now = timezone.now()
-        Connection.objects.filter(pk=self.connection_id).update(
-            admin_token="",
-            admin_token_expires_at=None,
-            sign_in_refused_at=now,
-            sign_in_refusal=message[:2000],
-            status=ConnectionStatus.FAILED,
-            last_checked_at=now,
-            last_error_code=diagnosis.code,
-            last_error_message=diagnosis.message[:2000],
-            consecutive_signin_failures=F("consecutive_signin_failures") + 1,
-            updated_at=now,
+        # Only for the credentials this refusal was met with: a person may have saved new ones.
+        paused = (
+            self._rows()
+            .filter(credentials_version=self.version)
+            .update(
+                admin_token="",
+                admin_token_expires_at=None,
+                sign_in_refused_at=now,
+                sign_in_refusal=refusal.raw_message[:2000],
+                status=ConnectionStatus.FAILED,
+                last_checked_at=now,
+                last_error_code=diagnosis.code,
+                last_error_message=diagnosis.message[:2000],
+                consecutive_signin_failures=F("consecutive_signin_failures") + 1,
+                updated_at=now,
+            )
         )
-        logger.warning(
-            "Connection %s: the store refused the admin sign-in; unattended sign-ins are held "
-            "until the connection is saved or tested again.",
-            self.connection_id,
-        )
+        if paused:
+            logger.warning(
+                "Connection %s: the store refused the admin sign-in; unattended sign-ins are "
+                "paused until the connection is saved or tested again.",
+                self.connection_id,
+            )
 
     def __repr__(self) -> str:
         return f"ConnectionTokenCache(connection_id={self.connection_id})"
@@ -228,7 +252,11 @@ def connection_auth(connection: Connection, *, fresh_sign_in: bool = False) -> M
     """
     if connection.auth_method == AuthMethod.SESSION:
         cache = (
-            ConnectionTokenCache(connection.pk, write_only=fresh_sign_in) if connection.pk else None
+            ConnectionTokenCache(
+                connection.pk, version=connection.credentials_version, write_only=fresh_sign_in
+            )
+            if connection.pk
+            else None
         )
         return AdminSessionAuth(
             connection.admin_username,
@@ -545,10 +573,11 @@ def _apply_verification(connection: Connection, result: VerificationResult) -> N
         connection.consecutive_signin_failures += 1
         connection.sign_in_refused_at = result.checked_at
         connection.sign_in_refusal = (diagnosis.detail or diagnosis.message)[:2000]
-    else:
+    elif diagnosis.code in SIGN_IN_ACCEPTED:
         connection.consecutive_signin_failures = 0
         connection.sign_in_refused_at = None
         connection.sign_in_refusal = ""
+    # Otherwise (a timeout, a DNS failure ...) no sign-in happened: a pause stays as it was.
     if result.ok:
         connection.status = ConnectionStatus.VERIFIED
         connection.last_verified_at = result.checked_at
@@ -569,6 +598,14 @@ def _apply_verification(connection: Connection, result: VerificationResult) -> N
 
 # Refusals that count towards Magento's lockout (a refused password or one-time code).
 SIGN_IN_REFUSALS = (dx.ADMIN_SIGNIN_REJECTED, dx.ADMIN_LOCKED, dx.TWO_FACTOR_CODE_REJECTED)
+# Outcomes that prove the store accepted the password (the check got past the sign-in).
+SIGN_IN_ACCEPTED = (
+    dx.VERIFIED,
+    dx.PERMISSIONS_MISSING,
+    dx.STORE_CODE_UNKNOWN,
+    dx.TWO_FACTOR_REQUIRED,
+    dx.TWO_FACTOR_NOT_CONFIGURED,
+)
 
 VERIFICATION_FIELDS = [
     "status",
@@ -597,9 +634,15 @@ def connection_verify(
         # Credentials stay deferred: they are not changed here (and may be unreadable).
         fresh = (
             Connection.objects.select_for_update()
-            .only("pk", *VERIFICATION_FIELDS, "updated_by")
-            .get(pk=connection.pk)
+            .only("pk", *VERIFICATION_FIELDS, "credentials_version", "updated_by")
+            .filter(pk=connection.pk)
+            .first()
         )
+        if fresh is None or fresh.credentials_version != connection.credentials_version:
+            # Deleted, or saved with other credentials while the store was being called: this
+            # outcome belongs to credentials that no longer exist, so it is not recorded.
+            logger.info("Connection %s changed during its check; outcome not kept", connection.pk)
+            return result
         _apply_verification(fresh, result)
         if user is not None and getattr(user, "pk", None):
             fresh.updated_by = user
@@ -655,15 +698,26 @@ def connection_save(
         return SaveOutcome(connection=None, verification=verification, saved=False)
 
     with transaction.atomic():
+        if connection.pk:
+            # What workers changed since this object was read (it may be minutes old: a form).
+            current = (
+                Connection.objects.select_for_update()
+                .filter(pk=connection.pk)
+                .values(*_WORKER_FIELDS)
+                .first()
+            )
+            for name, value in (current or {}).items():
+                setattr(connection, name, value)
+        # Saved by a person: new credentials, so the next sign-in may try them.
+        connection.credentials_version += 1
+        connection.sign_in_refused_at = None
+        connection.sign_in_refusal = ""
         if verification is not None:
             _apply_verification(connection, verification)
         else:
             connection.status = ConnectionStatus.UNVERIFIED
             connection.last_error_code = ""
             connection.last_error_message = ""
-            # Saved by a person without a check: let the next sign-in try the saved password.
-            connection.sign_in_refused_at = None
-            connection.sign_in_refusal = ""
         if user is not None and getattr(user, "pk", None):
             if not connection.pk:
                 connection.created_by = user
@@ -762,6 +816,14 @@ def connection_update(
         client_overrides=client_overrides,
     )
 
+
+# Fields the token cache writes from worker processes (see ConnectionTokenCache).
+_WORKER_FIELDS = (
+    "consecutive_signin_failures",
+    "sign_in_refused_at",
+    "sign_in_refusal",
+    "credentials_version",
+)
 
 _SAVED_FIELDS = [
     f.name

@@ -320,8 +320,9 @@ class RefusalMemory(Protocol):
     def refusal(self, key: str) -> str | None:
         """The store's message for the last refused sign-in under key, or None."""
 
-    def remember_refusal(self, key: str, message: str) -> None:
-        """Remember that the store refused the sign-in under key (cleared by a later `set`)."""
+    def remember_refusal(self, key: str, refusal: MagentoError) -> None:
+        """Remember that the store refused the sign-in under key (cleared by a later `set`);
+        `refusal` is the error raised, already free of credentials."""
 
 
 class InMemoryTokenCache:
@@ -352,10 +353,10 @@ class InMemoryTokenCache:
         with self._lock:
             return self._refusals.get(key)
 
-    def remember_refusal(self, key: str, message: str) -> None:
+    def remember_refusal(self, key: str, refusal: MagentoError) -> None:
         """Remember a refused sign-in, so auth objects sharing this cache do not try again."""
         with self._lock:
-            self._refusals[key] = message
+            self._refusals[key] = refusal.raw_message
             self._tokens.pop(key, None)
 
     def __repr__(self) -> str:
@@ -450,7 +451,7 @@ class AdminSessionAuth(MagentoAuth):
             remember = getattr(self._cache, "remember_refusal", None)
             if remember and isinstance(refusal, InvalidCredentialsError):
                 # Only a refused password or code counts towards Magento's lockout.
-                remember(key, refusal.raw_message or refusal.message)
+                remember(key, refusal)
             raise
         expires_at = self._clock() + self._effective_lifetime()
         self._cache.set(key, token, expires_at)

@@ -471,3 +471,86 @@ def test_saving_without_a_check_lets_the_next_task_try_the_saved_password(
         assert client.request("GET", "/V1/store/storeConfigs", store_code=None)
     connection.refresh_from_db()
     assert connection.admin_token
+
+
+def test_a_late_refusal_of_old_credentials_does_not_pause_the_ones_saved_since(
+    sandbox_factory, make_connection
+):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server, admin_password="an-old-password"))
+    # A worker builds its client with the old password; meanwhile a person saves the right one.
+    worker = connection_client(connection, max_retries=0)
+    saved = Connection.objects.get(pk=connection.pk)
+    connection_update(
+        connection=saved,
+        changes={"admin_password": server.credentials.admin_password},
+        verify=False,
+    )
+    with worker, pytest.raises(InvalidCredentialsError):
+        worker.request("GET", "/V1/store/storeConfigs", store_code=None)
+    saved.refresh_from_db()
+    assert saved.sign_in_refused_at is None
+    assert saved.status == ConnectionStatus.UNVERIFIED
+    with connection_client(saved, max_retries=0) as client:
+        assert client.request("GET", "/V1/store/storeConfigs", store_code=None)
+
+
+def test_a_check_that_never_reached_the_sign_in_keeps_the_pause(sandbox_factory, make_connection):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server, admin_password="an-old-password"))
+    assert verify(connection=connection).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+    server.faults.add("drop_connection", times=5)
+    assert verify(connection=connection).diagnosis.code != dx.ADMIN_SIGNIN_REJECTED
+    connection.refresh_from_db()
+    assert connection.sign_in_refused_at is not None
+    assert connection.consecutive_signin_failures == 1
+
+
+def test_a_check_of_credentials_replaced_meanwhile_is_not_recorded(
+    sandbox_factory, make_connection
+):
+    server = sandbox_factory(two_factor_enabled=False)
+    stale = make_connection(**session(server, admin_password="an-old-password"))
+    # Someone saves new credentials while the stale object's check is running.
+    Connection.objects.filter(pk=stale.pk).update(
+        credentials_version=stale.credentials_version + 1, status=ConnectionStatus.UNVERIFIED
+    )
+    assert verify(connection=stale).diagnosis.code == dx.ADMIN_SIGNIN_REJECTED
+    row = Connection.objects.get(pk=stale.pk)
+    assert row.status == ConnectionStatus.UNVERIFIED
+    assert row.sign_in_refused_at is None
+    assert row.last_error_code == ""
+
+
+def test_a_worker_refused_on_its_two_factor_code_says_so(sandbox_factory, make_connection):
+    server = sandbox_factory(two_factor_enabled=True)
+    connection = make_connection(
+        **session(server, totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # not the store's
+    )
+    for _ in range(3):
+        with (
+            connection_client(connection, max_retries=0) as client,
+            pytest.raises(InvalidCredentialsError),
+        ):
+            client.request("GET", "/V1/store/storeConfigs", store_code=None)
+    connection.refresh_from_db()
+    assert connection.last_error_code == dx.TWO_FACTOR_CODE_REJECTED
+    assert connection.sign_in_refusal == "Invalid code."
+    assert connection.consecutive_signin_failures == 1
+
+
+def test_saving_a_form_keeps_what_workers_recorded_meanwhile(sandbox_factory, make_connection):
+    server = sandbox_factory(two_factor_enabled=False)
+    connection = make_connection(**session(server, admin_password="an-old-password"))
+    form_copy = Connection.objects.get(pk=connection.pk)  # read when the form opened
+    with (
+        connection_client(connection, max_retries=0) as client,
+        pytest.raises(InvalidCredentialsError),
+    ):
+        client.request("GET", "/V1/store/storeConfigs", store_code=None)
+    connection_update(connection=form_copy, changes={"name": "Renamed"}, verify=False)
+    row = Connection.objects.get(pk=connection.pk)
+    assert row.name == "Renamed"
+    assert row.consecutive_signin_failures == 1  # the worker's refusal is still counted
+    assert row.sign_in_refused_at is None  # a person saved: the next task may try again
+    assert row.credentials_version == connection.credentials_version + 1

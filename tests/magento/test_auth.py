@@ -547,7 +547,7 @@ def test_a_successful_sign_in_under_the_key_clears_the_remembered_refusal(rs):
     cache = InMemoryTokenCache(clock=FakeClock())
     auth = admin_auth(token_cache=cache)
     key = auth.cache_key(make_client(auth))
-    cache.remember_refusal(key, body["message"])
+    cache.remember_refusal(key, InvalidCredentialsError(raw_message=body["message"]))
     assert cache.refusal(key) == body["message"]
     # Another process signed in (the password was corrected): its token replaces the refusal.
     cache.set(key, ADMIN_TOKEN, FakeClock()() + 3600)
