@@ -16,7 +16,6 @@ import re
 import secrets
 import string
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
@@ -86,11 +85,6 @@ class Credentials:
         }
         values.update({key: value for key, value in given.items() if value})
         return cls(**values)
-
-    @property
-    def integration_access_token(self) -> str:
-        """The integration's access token (the same value is the Bearer token and oauth_token)."""
-        return self.access_token
 
     def as_dict(self) -> dict[str, str]:
         """All values by name (for printing in the demo command and the fixture)."""
@@ -328,6 +322,3 @@ def oauth_signature(
     key = f"{rawurlencode(consumer_secret)}&{rawurlencode(token_secret)}"
     digest = hmac.new(key.encode(), base.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
-
-
-ClockFunction = Callable[[], float]

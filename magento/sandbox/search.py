@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -300,8 +300,3 @@ def page_of(rows: list, criteria: Criteria) -> list:
     """The requested page, clamped to the last page like Magento's collection does."""
     start, stop = page_bounds(len(rows), criteria)
     return rows[start:stop]
-
-
-def envelope(items: Iterable[dict], criteria: Criteria, total: int) -> dict:
-    """Magento's search result shape."""
-    return {"items": list(items), "search_criteria": criteria.echo, "total_count": total}

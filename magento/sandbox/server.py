@@ -141,7 +141,6 @@ class SandboxServer:
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
         self._thread: threading.Thread | None = None
-        self._serving_here = False
         self.port = self._httpd.server_address[1]
         self.store.base_url = self.url + "/"
 
@@ -185,14 +184,9 @@ class SandboxServer:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until stop() is called from another thread."""
-        self._serving_here = True
-        self._httpd.serve_forever(0.01)
-
     def stop(self) -> None:
         """Stop serving and release the port (also for a server that was never started)."""
-        if self._thread is not None or self._serving_here:
+        if self._thread is not None:
             self._httpd.shutdown()
         self._httpd.server_close()
         # Kept-alive connections would otherwise still be answered after the stop.

@@ -31,7 +31,7 @@ from .errors import (
     required,
 )
 from .inputs import CUSTOMER, ORDER, PRODUCT, scalar_fields
-from .search import Criteria, UnknownField, envelope
+from .search import Criteria, UnknownField
 from .table import Table, stable_hash
 
 ADMIN_TOKEN_LIFETIME = 4 * 3600
@@ -580,7 +580,6 @@ class SandboxStore:
         shipping = record["shipping_amount"]
         subtotal = record["subtotal"]
         invoiced = sum(i["qty_invoiced"] * i["price"] for i in record["items"])
-        grand_total, shipping, subtotal = grand_total, shipping, subtotal
         total_due = _num(grand_total - invoiced if invoiced else grand_total)
         body: dict[str, Any] = {
             "applied_rule_ids": "1",
@@ -919,16 +918,10 @@ class SandboxStore:
 
     # ---------------------------------------------------------------- search
 
-    def search(self, kind: str, criteria: Criteria) -> dict:
-        """GET list endpoints: filter, sort and page one entity kind ("customers", "products",
-        "orders") and return Magento's search result envelope."""
-        with self.lock:
-            table, render = self._kind(kind)[0], self._kind(kind)[4]
-            page, total = self._search_page(kind, criteria)
-            return envelope((render(table.rows[row_id]) for row_id in page), criteria, total)
-
     def search_json(self, kind: str, criteria: Criteria) -> bytes:
-        """The same answer as search(), already encoded (orders come from the JSON cache)."""
+        """GET list endpoints: filter, sort and page one entity kind ("customers", "products",
+        "orders") into Magento's search result envelope, encoded (orders come from the JSON
+        cache)."""
         with self.lock:
             table = self._kind(kind)[0]
             page, total = self._search_page(kind, criteria)
@@ -947,7 +940,7 @@ class SandboxStore:
         ).encode()
 
     def _search_page(self, kind: str, criteria: Criteria) -> tuple[list[int], int]:
-        table, id_field, value_of, known, _render = self._kind(kind)
+        table, id_field, value_of, known = self._kind(kind)
         if id_field == "id":
             # EAV entities (customers, products) carry "id" but their table column is entity_id.
             criteria = _with_field_alias(criteria, "entity_id", "id")
@@ -958,23 +951,11 @@ class SandboxStore:
 
     def _kind(self, kind: str):
         if kind == "customers":
-            return (
-                self.customers,
-                "id",
-                self._customer_value,
-                self._customer_fields.__contains__,
-                copy.deepcopy,
-            )
+            return (self.customers, "id", self._customer_value, self._customer_fields.__contains__)
         if kind == "products":
-            return (self.products, "id", self._product_value, self._product_known, copy.deepcopy)
+            return (self.products, "id", self._product_value, self._product_known)
         if kind == "orders":
-            return (
-                self.orders,
-                "entity_id",
-                self._order_value,
-                self._order_fields.__contains__,
-                self._render_order,
-            )
+            return (self.orders, "entity_id", self._order_value, self._order_fields.__contains__)
         raise ValueError(kind)
 
     # --------------------------------------------------------------- seeding
