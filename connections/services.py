@@ -125,7 +125,11 @@ class SaveOutcome:
 
     connection: Connection | None
     verification: VerificationResult | None
-    saved: bool
+
+    @property
+    def saved(self) -> bool:
+        """True when the connection was stored (a failed check alone stores nothing)."""
+        return self.connection is not None
 
 
 class ConnectionTokenCache:
@@ -670,8 +674,8 @@ def _normalise(connection: Connection) -> None:
     connection.name = (connection.name or "").strip()
     connection.store_domain = parse_store_domain(connection.store_domain).display
     connection.totp_secret = normalise_totp_secret(connection.totp_secret or "")
-    for name in ("access_token", *OAUTH_FIELDS):
-        setattr(connection, name, (getattr(connection, name) or "").strip())
+    # Tokens are not trimmed: validation has already refused any with spaces (the form strips
+    # them; other callers get a message rather than a silent change).
 
 
 def connection_save(
@@ -695,7 +699,7 @@ def connection_save(
     if verify and verification is None:
         verification = connection_check(connection=connection, **(client_overrides or {}))
     if verification is not None and not verification.ok and not save_unverified:
-        return SaveOutcome(connection=None, verification=verification, saved=False)
+        return SaveOutcome(connection=None, verification=verification)
 
     with transaction.atomic():
         if connection.pk:
@@ -728,7 +732,7 @@ def connection_save(
         else:
             connection.save()
     logger.info("Connection %s (%s) saved: %s", connection.pk, connection.name, connection.status)
-    return SaveOutcome(connection=connection, verification=verification, saved=True)
+    return SaveOutcome(connection=connection, verification=verification)
 
 
 def connection_create(

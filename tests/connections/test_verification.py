@@ -10,6 +10,7 @@ import responses
 
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
+from connections.selectors import connection_list_verified
 from connections.services import connection_check, connection_create, connection_verify
 from tests.connections.conftest import (
     ADMIN_TOKEN,
@@ -662,3 +663,10 @@ def test_an_unexpected_refusal_keeps_magentos_words(store_mock):
     diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
     assert diagnosis.code == dx.UNEXPECTED
     assert "Maximum SearchCriteria pageSize is 0" in diagnosis.detail
+
+
+def test_only_verified_connections_are_offered_to_automations(make_connection):
+    verified = make_connection(name="Verified", status=ConnectionStatus.VERIFIED)
+    make_connection(name="Failed", status=ConnectionStatus.FAILED)
+    make_connection(name="Unchecked", status=ConnectionStatus.UNVERIFIED)
+    assert list(connection_list_verified()) == [verified]
