@@ -1,6 +1,5 @@
 """`make run`: migrations, a superuser, the web server and the worker, and a clean stop."""
 
-import os
 import signal
 import socket
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 import requests
 
 from config.runportal import stop_all
+from tests.config.helpers import isolated_env
 from tests.shared_data import REPO_DIR
 
 
@@ -38,18 +38,13 @@ def children_of(pid: int) -> dict[int, str]:
 
 
 def portal_env(tmp_path, port, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRYPTOGRAPHY"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "DATA_DIR": str(tmp_path),
-            "PORT": str(port),
-            "PYTHONPATH": str(REPO_DIR),
-            "SHUTDOWN_GRACE_SECONDS": "5",
-        }
+    return isolated_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        PORT=str(port),
+        SHUTDOWN_GRACE_SECONDS="5",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def wait_for_login_page(url: str, process: subprocess.Popen, limit: float = 90.0) -> int:

@@ -1,6 +1,6 @@
 """Both settings modules load, and production refuses to start without its secrets."""
 
-import os
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.config.helpers import isolated_env
 from tests.shared_data import REPO_DIR
 
 PRODUCTION_ENV = {
@@ -16,26 +17,39 @@ PRODUCTION_ENV = {
     "CRYPTOGRAPHY_KEY": "y" * 64,
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
 }
+PRINT_DATABASE_NAME = (
+    "import django; from django.conf import settings; django.setup();"
+    "print(settings.DATABASES['default']['NAME'])"
+)
 
 
-def run_python(code: str, env_overrides: dict, cwd: Path = REPO_DIR, tmp_path=None):
+def run_python(code: str, env: dict, cwd: Path = REPO_DIR):
     """Run code in a fresh interpreter, as `make run` or a worker would start."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRYPTOGRAPHY"))}
-    env["PYTHONPATH"] = str(REPO_DIR)
-    if tmp_path is not None:
-        env["DATA_DIR"] = str(tmp_path)
-    env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
 
 
-def manage(*args: str, env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     code = (
         "import sys; from django.core.management import execute_from_command_line; "
         f"execute_from_command_line(['manage.py', *{list(args)!r}])"
     )
-    return run_python(code, env_overrides, tmp_path=tmp_path)
+    return run_python(code, env)
+
+
+def base_env(tmp_path, **overrides):
+    return isolated_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.base", **overrides)
+
+
+def production_env(tmp_path, **overrides):
+    return isolated_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.production", **overrides)
+
+
+def missing_names(result: subprocess.CompletedProcess) -> list[str]:
+    named = re.search(r"missing or empty: ([A-Z_, ]+)\.", result.stderr)
+    assert named, result.stderr
+    return named.group(1).split(", ")
 
 
 def test_test_settings_are_in_use():
@@ -51,10 +65,8 @@ def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_
         "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']),"
         " 'options': db['OPTIONS'], 'q': settings.Q_CLUSTER}))"
     )
-    result = run_python(code, {"DJANGO_SETTINGS_MODULE": "config.settings.base"}, tmp_path=tmp_path)
+    result = run_python(code, base_env(tmp_path))
     assert result.returncode == 0, result.stderr
-    import json
-
     loaded = json.loads(result.stdout)
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["name"] == str(tmp_path / "portal.sqlite3")
@@ -65,37 +77,25 @@ def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_
     # Local secrets are made once and kept, so encrypted data survives a restart.
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     first_key = (tmp_path / "cryptography_key").read_text()
-    again = run_python(code, {"DJANGO_SETTINGS_MODULE": "config.settings.base"}, tmp_path=tmp_path)
+    again = run_python(code, base_env(tmp_path))
     assert again.returncode == 0
     assert (tmp_path / "cryptography_key").read_text() == first_key
     assert len(first_key) >= 40
 
 
 def test_web_and_worker_open_the_same_database_whatever_their_working_directory(tmp_path):
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.DATABASES['default']['NAME'])"
-    )
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATA_DIR": ""}
-    env.pop("DATA_DIR")
-    from_repo = run_python(code, env, cwd=REPO_DIR)
-    from_elsewhere = run_python(code, env, cwd=tmp_path)
+    # The default DATA_DIR, with the secrets given so no key is generated into the repo's var/.
+    env = base_env(tmp_path, DATA_DIR=None, **PRODUCTION_ENV)
+    from_repo = run_python(PRINT_DATABASE_NAME, env, cwd=REPO_DIR)
+    from_elsewhere = run_python(PRINT_DATABASE_NAME, env, cwd=tmp_path)
     assert from_repo.returncode == 0, from_repo.stderr
     assert from_repo.stdout == from_elsewhere.stdout
-    assert Path(from_repo.stdout.strip()).is_absolute()
+    assert from_repo.stdout.strip() == str(REPO_DIR / "var" / "portal.sqlite3")
 
 
 def test_a_relative_sqlite_database_url_is_made_absolute(tmp_path):
-    code = (
-        "import django; from django.conf import settings; django.setup();"
-        "print(settings.DATABASES['default']['NAME'])"
-    )
-    result = run_python(
-        code,
-        {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": "sqlite:///var/x.db"},
-        cwd=tmp_path,
-        tmp_path=tmp_path,
-    )
+    env = base_env(tmp_path, DATABASE_URL="sqlite:///var/x.db")
+    result = run_python(PRINT_DATABASE_NAME, env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).is_absolute()
 
@@ -105,11 +105,7 @@ def test_redis_url_switches_the_broker(tmp_path):
         "import django; from django.conf import settings; django.setup();"
         "print(settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('orm'))"
     )
-    result = run_python(
-        code,
-        {"DJANGO_SETTINGS_MODULE": "config.settings.base", "REDIS_URL": "redis://127.0.0.1:6379/0"},
-        tmp_path=tmp_path,
-    )
+    result = run_python(code, base_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/0"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "None"]
 
@@ -123,49 +119,40 @@ def test_q_cluster_is_safe_for_polling():
 
 
 def test_production_settings_pass_the_deployment_checks(tmp_path):
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
-    result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", env_overrides=env, tmp_path=tmp_path
-    )
+    env = production_env(tmp_path, **PRODUCTION_ENV)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
 def test_production_settings_name_each_missing_variable(tmp_path, missing):
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
-    del env[missing]
-    result = manage("check", env_overrides=env, tmp_path=tmp_path)
+    given = {name: value for name, value in PRODUCTION_ENV.items() if name != missing}
+    result = manage("check", env=production_env(tmp_path, **given))
     assert result.returncode != 0
-    named = re.search(r"missing or empty: ([A-Z_, ]+)\.", result.stderr)
-    assert named, result.stderr
-    assert named.group(1).split(", ") == [missing]
+    assert missing_names(result) == [missing]
     # Production never falls back to a key generated on the local disk.
     assert not (tmp_path / "secret_key").exists()
 
 
 def test_production_settings_refuse_an_empty_variable(tmp_path):
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.production", **PRODUCTION_ENV}
-    env["CRYPTOGRAPHY_KEY"] = "  "
-    result = manage("check", env_overrides=env, tmp_path=tmp_path)
+    env = production_env(tmp_path, **{**PRODUCTION_ENV, "CRYPTOGRAPHY_KEY": "  "})
+    result = manage("check", env=env)
     assert result.returncode != 0
     assert "CRYPTOGRAPHY_KEY" in result.stderr
 
 
-def test_an_env_file_is_read_and_real_environment_variables_win(tmp_path):
+def write_env_file(tmp_path, variables: dict) -> str:
     env_file = tmp_path / "portal.env"
-    env_file.write_text("TIME_ZONE=Europe/Amsterdam\nLOG_LEVEL=WARNING\n")
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in variables.items()))
+    return str(env_file)
+
+
+def test_an_env_file_is_read_and_real_environment_variables_win(tmp_path):
+    env_file = write_env_file(tmp_path, {"TIME_ZONE": "Europe/Amsterdam", "LOG_LEVEL": "WARNING"})
     code = (
         "import django; from django.conf import settings; django.setup();"
         "print(settings.TIME_ZONE, settings.LOG_LEVEL)"
     )
-    result = run_python(
-        code,
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
-            "ENV_FILE": str(env_file),
-            "LOG_LEVEL": "DEBUG",
-        },
-        tmp_path=tmp_path,
-    )
+    result = run_python(code, base_env(tmp_path, ENV_FILE=env_file, LOG_LEVEL="DEBUG"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Europe/Amsterdam", "DEBUG"]
