@@ -5,17 +5,15 @@ the project folder; real environment variables win). The defaults run the whole 
 machine with no configuration: SQLite in `DATA_DIR` and the Django-Q2 ORM broker.
 """
 
-import os
 import secrets
 from pathlib import Path
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+from .sources import BASE_DIR, read_env_file
 
+read_env_file()
 env = environ.Env()
-# Real environment variables win over the file (overwrite=False is django-environ's default).
-environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
 
 # Absolute, so the web server and the worker open the same files whatever folder they start in.
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).expanduser().resolve()

@@ -7,23 +7,26 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .sources import read_env_file
+
+# The env file counts as given: read it before checking (base.py reading it again changes nothing).
+read_env_file()
 _REQUIRED = ("DJANGO_SECRET_KEY", "CRYPTOGRAPHY_KEY", "DJANGO_ALLOWED_HOSTS")
 _missing = [name for name in _REQUIRED if not os.environ.get(name, "").strip()]
 if _missing:
     # Checked before base.py runs, so production never falls back to a locally generated key.
     raise ImproperlyConfigured(
-        "Production settings need these environment variables, which are missing or empty: "
+        "Production settings need these environment variables (or lines in the env file), which "
+        "are missing or empty: "
         + ", ".join(_missing)
         + ". See the configuration table in README.md."
     )
 
+# SECRET_KEY, CRYPTOGRAPHY_KEY and ALLOWED_HOSTS come from base.py, read from the variables above.
 from .base import *  # noqa: E402, F403
 from .base import env  # noqa: E402
 
 DEBUG = False
-SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-CRYPTOGRAPHY_KEY = env.str("CRYPTOGRAPHY_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

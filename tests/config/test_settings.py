@@ -147,6 +147,24 @@ def write_env_file(tmp_path, variables: dict) -> str:
     return str(env_file)
 
 
+def test_production_settings_take_the_required_variables_from_the_env_file(tmp_path):
+    env = production_env(tmp_path, ENV_FILE=write_env_file(tmp_path, PRODUCTION_ENV))
+    assert not set(PRODUCTION_ENV) & set(env)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "cryptography_key").exists()
+
+
+def test_production_settings_name_a_variable_missing_from_the_env_file_too(tmp_path):
+    in_file = {**PRODUCTION_ENV, "CRYPTOGRAPHY_KEY": ""}
+    del in_file["DJANGO_ALLOWED_HOSTS"]
+    env = production_env(tmp_path, ENV_FILE=write_env_file(tmp_path, in_file))
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert missing_names(result) == ["CRYPTOGRAPHY_KEY", "DJANGO_ALLOWED_HOSTS"]
+
+
 def test_an_env_file_is_read_and_real_environment_variables_win(tmp_path):
     env_file = write_env_file(tmp_path, {"TIME_ZONE": "Europe/Amsterdam", "LOG_LEVEL": "WARNING"})
     code = (
