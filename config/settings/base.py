@@ -5,12 +5,11 @@ the project folder; real environment variables win). The defaults run the whole 
 machine with no configuration: SQLite in `DATA_DIR` and the Django-Q2 ORM broker.
 """
 
-import secrets
 from pathlib import Path
 
 import environ
 
-from .sources import BASE_DIR, read_env_file
+from .sources import BASE_DIR, local_secret, read_env_file
 
 read_env_file()
 env = environ.Env()
@@ -18,25 +17,14 @@ env = environ.Env()
 # Absolute, so the web server and the worker open the same files whatever folder they start in.
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).expanduser().resolve()
 
-
-def _local_secret(name: str) -> str:
-    """Return a random secret kept in DATA_DIR, made on first use (local and test runs only).
-
-    A fixed secret would be public; a fresh one per start would make stored credentials
-    unreadable after a restart. Production never gets here: it requires the variables.
-    """
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / name
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(50))
-    return path.read_text().strip()
-
-
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _local_secret("secret_key")
+# Without the variables (local and test runs), random secrets are generated once into DATA_DIR.
+# Production never gets there: it requires the variables.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or local_secret(DATA_DIR, "secret_key")
 # django-cryptography derives its encryption key from this (and signs with SECRET_KEY).
-CRYPTOGRAPHY_KEY = env.str("CRYPTOGRAPHY_KEY", default="") or _local_secret("cryptography_key")
+CRYPTOGRAPHY_KEY = env.str("CRYPTOGRAPHY_KEY", default="") or local_secret(
+    DATA_DIR, "cryptography_key"
+)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

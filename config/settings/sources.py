@@ -1,10 +1,13 @@
-"""Where settings come from before Django starts: the env file.
+"""Where settings come from before Django starts: the env file and the locally generated secrets.
 
 Kept apart from base.py so production.py can read the env file before it checks its required
-variables.
+variables, and so the secret file logic can be tested without reloading the settings.
 """
 
+import fcntl
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -18,3 +21,44 @@ def read_env_file() -> None:
     Real environment variables win over the file, and reading it again changes nothing.
     """
     environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def local_secret(directory: Path, name: str) -> str:
+    """Return the random secret kept in `directory/name`, made on first use (local runs only).
+
+    A fixed secret would be public; a fresh one per start would make stored credentials
+    unreadable after a restart. The file appears complete or not at all (written to a temporary
+    file, then renamed), an empty file counts as missing, and processes starting together agree
+    on one secret: whoever holds the folder's lock makes it, the others read it afterwards.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    secret = _read_secret(path)
+    if secret:
+        return secret
+    folder = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        secret = _read_secret(path)  # another process may have made it while we waited
+        if not secret:
+            secret = secrets.token_urlsafe(50)
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.")  # mode 0600
+            try:
+                with os.fdopen(handle, "w") as file:
+                    file.write(secret)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        return secret
+    finally:
+        os.close(folder)  # releases the lock
