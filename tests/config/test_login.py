@@ -94,3 +94,19 @@ def test_ensure_superuser_creates_one_from_the_environment_once(
     assert owner.check_password("a long enough password")
     assert django_user_model.objects.count() == 1
     assert "a long enough password" not in capsys.readouterr().out
+
+
+def test_ensure_superuser_leaves_an_existing_user_of_that_name_alone(
+    monkeypatch, make_staff, django_user_model, capsys
+):
+    make_staff("owner")
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "owner")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "another long password")
+    call_command("ensure_superuser")  # no exception: `make run` carries on
+    owner = django_user_model.objects.get(username="owner")
+    assert not owner.is_superuser
+    assert owner.check_password(PASSWORD)
+    assert django_user_model.objects.count() == 1
+    output = capsys.readouterr().out
+    assert "A user named 'owner' already exists and is not a superuser" in output
+    assert "manage.py createsuperuser" in output

@@ -17,6 +17,15 @@ class Command(BaseCommand):
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "").strip()
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
         if username and password:
+            if users.filter(**{users.model.USERNAME_FIELD: username}).exists():
+                # Never promote or change an existing account from the environment.
+                self.stdout.write(
+                    f"A user named '{username}' already exists and is not a superuser; "
+                    "it was left unchanged and no superuser was created.\n"
+                    "Set DJANGO_SUPERUSER_USERNAME to another name, or create a superuser with:\n"
+                    "    .venv/bin/python manage.py createsuperuser"
+                )
+                return
             email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
             users.create_superuser(username=username, email=email, password=password)
             self.stdout.write(f"Created superuser '{username}'.")
