@@ -255,8 +255,16 @@ class SandboxServer:
         except MagentoErrorResponse as error:
             return _json(error.status, error.body(), error.headers)
         except Exception:
-            logger.error("sandbox failure on %s %s\n%s", method, route_path, traceback.format_exc())
             error = err.internal_error()
+            # Like Magento's report: the id the answer names finds the traceback in the log.
+            report = error.message.rsplit(" ", 1)[-1]
+            logger.error(
+                "sandbox failure on %s %s, report %s\n%s",
+                method,
+                route_path,
+                report,
+                traceback.format_exc(),
+            )
             return _json(error.status, error.body())
 
     def _match(self, method: str, pieces: list[str]):

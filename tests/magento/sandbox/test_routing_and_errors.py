@@ -1,5 +1,6 @@
 """URL handling (store codes, sub-folder, index.php, encoded SKUs) and Magento's error answers."""
 
+import logging
 import re
 import socket
 
@@ -112,6 +113,46 @@ def test_server_failure_is_the_production_500_with_a_report_id(sandbox_store):
         response.json()["message"],
     )
     assert set(response.json()) == {"message"}
+
+
+def test_unexpected_failure_is_logged_under_the_report_id_the_500_names(
+    sandbox_store, monkeypatch, caplog
+):
+    def broken(customer_id):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sandbox_store.store, "customer_get", broken)
+
+    with caplog.at_level(logging.ERROR, logger="magento.sandbox"):
+        response = requests.get(rest(sandbox_store, "/V1/customers/1"), auth=oauth(sandbox_store))
+
+    assert response.status_code == 500
+    message = response.json()["message"]
+    assert response.json() == {"message": message}
+    report = re.fullmatch(
+        r"Internal Error\. Details are available in Magento log file\. "
+        r"Report ID: (webapi-[0-9a-f]{13})",
+        message,
+    ).group(1)
+    [record] = [r for r in caplog.records if r.name == "magento.sandbox"]
+    assert record.levelno == logging.ERROR
+    logged = record.getMessage()
+    assert logged.startswith(f"sandbox failure on GET /V1/customers/1, report {report}\n")
+    assert logged.rstrip().endswith("RuntimeError: disk on fire")
+
+
+def test_body_of_a_media_type_magento_cannot_read(sandbox_store):
+    response = requests.post(
+        rest(sandbox_store, "/V1/customers"),
+        data=b'{"customer": {}}',
+        headers={"Content-Type": "text/plain; charset=utf-8"},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Server cannot understand Content-Type HTTP header media type %1",
+        "parameters": ["text/plain"],
+    }
 
 
 @pytest.mark.parametrize("sku", ["24-MB/01", "A&B#1?", "Tee 100%", "C++ Book"])
