@@ -12,14 +12,15 @@ from requests_oauthlib import OAuth1
 from tests.shared_data import load_schema_subset
 
 
-def oauth(server) -> OAuth1:
-    """OAuth 1.0a (HMAC-SHA256) signing with the sandbox integration's four credentials."""
-    c = server.credentials
+def oauth(server, **changed: str) -> OAuth1:
+    """OAuth 1.0a (HMAC-SHA256) signing with the sandbox integration's four credentials, or with
+    some of them `changed` (consumer_key=..., access_token=...)."""
+    c = {**server.credentials.as_dict(), **changed}
     return OAuth1(
-        c.consumer_key,
-        c.consumer_secret,
-        c.access_token,
-        c.access_token_secret,
+        c["consumer_key"],
+        c["consumer_secret"],
+        c["access_token"],
+        c["access_token_secret"],
         signature_method="HMAC-SHA256",
     )
 

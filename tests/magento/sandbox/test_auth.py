@@ -475,3 +475,25 @@ def test_anonymous_routes_ignore_even_broken_credentials(sandbox_store):
     )
 
     assert response.status_code == 200
+
+
+def test_oauth_version_other_than_1_0_is_not_supported(sandbox_store):
+    response = requests.get(
+        rest(sandbox_store, "/V1/store/storeViews"),
+        headers={"Authorization": 'OAuth oauth_version="2.0"'},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": 'The "%1" Oauth version isn\'t supported.',
+        "parameters": ["2.0"],
+    }
+
+
+def test_oauth_consumer_key_of_the_wrong_length(sandbox_store):
+    short_key = oauth(sandbox_store, consumer_key="k" * 31)
+
+    response = requests.get(rest(sandbox_store, "/V1/store/storeViews"), auth=short_key)
+
+    assert response.status_code == 401
+    assert response.json() == {"message": "Consumer key is not the correct length"}

@@ -282,3 +282,19 @@ def test_simulated_activity_runs_while_serving_and_stops_with_the_store():
     assert sandbox.activity.interval == 30
     assert running == [True]
     assert not sandbox.activity._thread.is_alive()
+
+
+def test_interrupted_seeding_releases_the_port(monkeypatch):
+    def interrupted(self, **counts):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.SandboxStore, "seed", interrupted)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    with pytest.raises(KeyboardInterrupt):
+        cli.build({"port": port})
+
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))

@@ -161,15 +161,31 @@ def test_array_where_a_string_is_expected(sandbox_store):
     assert 'The "string" type was expected' in body["parameters"]["details"]
 
 
-def test_weak_password_is_refused(sandbox_store):
+@pytest.mark.parametrize(
+    ("password", "message", "minimum"),
+    [
+        (
+            "short",
+            "The password needs at least %1 characters. Create a new password and try again.",
+            8,
+        ),
+        (
+            "lowercase123",
+            "Minimum of different classes of characters in password is %1. Classes of "
+            "characters: Lower Case, Upper Case, Digits, Special Characters.",
+            3,
+        ),
+    ],
+)
+def test_weak_password_is_refused(sandbox_store, password, message, minimum):
     response = _create(
         sandbox_store,
         {"email": "p@example.com", "firstname": "A", "lastname": "B"},
-        password="short",
+        password=password,
     )
 
     assert response.status_code == 400
-    assert response.json()["parameters"] == [8]
+    assert response.json() == {"message": message, "parameters": [minimum]}
 
 
 def test_put_replaces_the_customer_but_keeps_omitted_addresses(sandbox_store):

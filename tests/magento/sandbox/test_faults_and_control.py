@@ -307,3 +307,37 @@ def test_concurrent_creates_get_distinct_ids(sandbox_store):
 
     assert all(r.status_code == 200 for r in responses)
     assert len({r.json()["id"] for r in responses}) == 24
+
+
+def test_control_body_that_is_not_json(sandbox_store):
+    response = requests.post(f"{sandbox_store.url}/__sandbox__/state", data=b"two_factor=off")
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "body is not JSON"}
+
+
+def test_control_request_missing_what_it_needs_and_unknown_control_endpoint(sandbox_store):
+    control = f"{sandbox_store.url}/__sandbox__"
+
+    missing = requests.post(f"{control}/customers", json={"password": "Passw0rd!"})
+    unknown = requests.get(f"{control}/customers")
+
+    assert missing.status_code == 400
+    assert missing.json() == {"message": "bad control request: 'customer'"}
+    assert unknown.status_code == 404
+    assert unknown.json() == {"message": "unknown control endpoint"}
+
+
+def test_seed_endpoint_adds_generated_entities(sandbox_store):
+    control = f"{sandbox_store.url}/__sandbox__"
+    before = requests.get(f"{control}/state").json()["counts"]
+
+    response = requests.post(f"{control}/seed", json={"customers": 2, "products": 1, "orders": 3})
+
+    assert response.status_code == 200
+    assert response.json()["counts"] == {
+        "customers": before["customers"] + 2,
+        "products": before["products"] + 1,
+        "orders": before["orders"] + 3,
+        "shipments": before["shipments"],
+    }
