@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,15 +76,31 @@ def main() -> int:
         f"portal at http://{host}:{port}/admin/ (web pid {processes['web'].pid}, "
         f"worker pid {processes['worker'].pid}); press Ctrl-C to stop"
     )
+    return supervise(processes, lambda: stopping)
+
+
+def supervise(
+    processes: dict[str, subprocess.Popen],
+    stop_requested: Callable[[], bool],
+    poll_seconds: float = 0.5,
+) -> int:
+    """Wait until a stop is requested or a process exits, then stop them all.
+
+    Returns the portal's exit status: 0 after a requested stop, otherwise the status of the
+    process that exited (1 if that was 0, since the portal cannot run without it).
+    """
     exit_code = 0
-    while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                _say(f"{name} exited with status {process.returncode}; stopping the portal")
-                exit_code = process.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.5)
+    while not stop_requested():
+        exited = next(
+            ((name, process) for name, process in processes.items() if process.poll() is not None),
+            None,
+        )
+        if exited:
+            name, process = exited
+            _say(f"{name} exited with status {process.returncode}; stopping the portal")
+            exit_code = process.returncode or 1
+            break
+        time.sleep(poll_seconds)
     _say("stopping")
     stop_all(processes)
     return exit_code

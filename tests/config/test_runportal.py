@@ -7,9 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
-from config.runportal import stop_all
+from config.runportal import stop_all, supervise
 from tests.config.helpers import isolated_env
 from tests.shared_data import REPO_DIR
 
@@ -126,3 +127,14 @@ def test_stop_kills_a_process_that_ignores_the_stop_request():
     stop_all({"stubborn": stubborn, "polite": polite}, grace=0.5)
     assert stubborn.returncode == -signal.SIGKILL
     assert polite.returncode != -signal.SIGKILL
+
+
+@pytest.mark.parametrize(("status", "portal_status"), [(3, 3), (0, 1)])
+def test_a_process_that_exits_stops_the_portal_with_its_status(status, portal_status, capsys):
+    # Stand-ins for the web server and the worker: one runs until stopped, one exits at once.
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    exiting = subprocess.Popen([sys.executable, "-c", f"raise SystemExit({status})"])
+    processes = {"web": running, "worker": exiting}
+    assert supervise(processes, stop_requested=lambda: False, poll_seconds=0.05) == portal_status
+    assert running.returncode is not None  # the other process was stopped too
+    assert f"worker exited with status {status}; stopping the portal" in capsys.readouterr().out
