@@ -639,6 +639,16 @@ def test_token_answer_that_is_not_a_string_is_refused(rs):
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
 
 
+@pytest.mark.parametrize("answer", ["", "   ", "abc\ndef"])
+def test_token_answer_that_is_empty_or_more_than_one_line_is_refused(rs, answer):
+    rs.post(ADMIN_TOKEN_URL, json=answer)
+    with pytest.raises(UnexpectedResponseError) as caught:
+        make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
+    assert "did not contain an admin token" in str(caught.value)
+    assert (caught.value.method, caught.value.path) == ("POST", "/V1/integration/admin/token")
+    assert len(rs.calls) == 1
+
+
 @pytest.mark.parametrize("status", [400, 401])
 def test_two_factor_required_points_to_integrations(rs, status):
     _, body = load_error("tfa_provider_specific_endpoints")
@@ -717,6 +727,24 @@ def test_google_provider_not_configured_is_a_two_factor_refusal_not_a_wrong_pass
     assert refused.value.path == "/V1/tfa/provider/google/authenticate"
     assert len(rs.calls) == 1
     assert cache._refusals == {}
+
+
+def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(rs):
+    rs.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
+    cache = InMemoryTokenCache(clock=FakeClock())
+    with pytest.raises(InvalidTwoFactorCodeError):
+        make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache)).request(
+            "GET", "/V1/store/storeConfigs"
+        )
+    with pytest.raises(SignInWithheldError) as withheld:
+        make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache)).request(
+            "GET", "/V1/store/storeConfigs"
+        )
+    assert len(rs.calls) == 1
+    assert withheld.value.path == "/V1/tfa/provider/google/authenticate"
+    assert withheld.value.method == "POST"
+    assert withheld.value.raw_message == "Invalid code."
+    assert "no new attempt" in withheld.value.message
 
 
 def test_invalid_totp_secret_is_refused_up_front():

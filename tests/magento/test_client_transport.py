@@ -405,6 +405,18 @@ def test_put_is_retried_on_502(rs, sleeps):
     assert rs.calls[0].request.body == rs.calls[1].request.body
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_a_connection_dropped_on_every_attempt_ends_in_a_transport_error(rs, sleeps, method):
+    rs.add(method, CONFIGS_URL, body=dropped())
+    with pytest.raises(TransportError) as caught:
+        make_client(sleeps, max_retries=1).request(method, CONFIGS, json={})
+    assert type(caught.value) is TransportError
+    assert "The connection to https://shop.example.com failed." in str(caught.value)
+    assert (caught.value.method, caught.value.path) == (method, CONFIGS)
+    assert len(rs.calls) == 2
+    assert sleeps == [0.5]
+
+
 def test_tls_failure_is_reported_and_not_retried(rs, sleeps):
     rs.get(CONFIGS_URL, body=requests.exceptions.SSLError("certificate verify failed"))
     with pytest.raises(TLSError, match="secure HTTPS connection"):
@@ -488,6 +500,31 @@ def test_refused_connection_in_the_end_is_a_transport_error(rs, sleeps):
     with pytest.raises(TransportError, match="connection was refused") as caught:
         make_client(sleeps, max_retries=1).request("POST", "/V1/customers", json={})
     assert not isinstance(caught.value, UnknownOutcomeError)
+
+
+def test_connect_timeouts_in_the_end_say_how_long_the_portal_waited(rs, sleeps):
+    rs.post(CUSTOMERS_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    with pytest.raises(RequestTimeoutError) as caught:
+        make_client(sleeps, connect_timeout=4, max_retries=1).request(
+            "POST", "/V1/customers", json={}
+        )
+    assert "Could not connect to https://shop.example.com within 4 seconds." in str(caught.value)
+    assert not isinstance(caught.value, UnknownOutcomeError)
+    assert len(rs.calls) == 2
+    assert sleeps == [0.5]
+
+
+def test_an_unreachable_network_is_a_plain_connect_failure(rs, sleeps):
+    reason = NewConnectionError(
+        None, "Failed to establish a new connection: [Errno 101] unreachable"
+    )
+    failure = requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason=reason))
+    rs.post(CUSTOMERS_URL, body=failure)
+    with pytest.raises(TransportError) as caught:
+        make_client(sleeps, max_retries=0).request("POST", "/V1/customers", json={})
+    assert type(caught.value) is TransportError
+    assert caught.value.message == "Could not connect to https://shop.example.com."
+    assert len(rs.calls) == 1
 
 
 def test_dns_failure_says_the_address_was_not_found(rs, sleeps):
