@@ -35,8 +35,8 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
     UnknownOutcomeError,
-    body_excerpt,
     error_from_response,
+    error_from_unreadable_body,
     parse_retry_after,
 )
 from .netguard import GuardedAdapter
@@ -368,29 +368,11 @@ class MagentoClient:
                 retry_after=retry_after,
             )
             raise self._scrubbed(error)
-        body = response.content
-        if not body.strip():
-            raise UnexpectedResponseError(
-                f"The store answered HTTP {status} with an empty body where Magento sends JSON.",
-                status=status,
-                method=method,
-                path=path,
-            )
         try:
-            return json_module.loads(body)
+            return json_module.loads(response.content)
         except ValueError:
-            text = body.decode("utf-8", errors="replace")
-            excerpt = body_excerpt(text)
-            looks_html = "html" in content_type.lower() or text.lstrip().startswith("<")
-            kind = "an HTML page" if looks_html else "malformed JSON"
-            error = UnexpectedResponseError(
-                f"Expected a JSON answer from Magento's REST API but got {kind} "
-                f"(HTTP {status}): {excerpt}. Check the Store Domain and that nothing (a login "
-                "page, a proxy, a maintenance page) stands in front of the REST API.",
-                status=status,
-                method=method,
-                path=path,
-                body_excerpt=excerpt,
+            error = error_from_unreadable_body(
+                status, response.content, content_type=content_type, method=method, path=path
             )
             raise self._scrubbed(error) from None
 

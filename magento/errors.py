@@ -339,8 +339,47 @@ def body_excerpt(text: str) -> str:
 
 
 def _looks_like_html(text: str, content_type: str) -> bool:
-    head = text.lstrip()[:200].lower()
-    return "html" in content_type.lower() or head.startswith(("<!doctype", "<html", "<"))
+    return "html" in content_type.lower() or text.lstrip().startswith("<")
+
+
+def error_from_unreadable_body(
+    status: int, body: bytes, *, content_type: str = "", method: str | None, path: str | None
+) -> UnexpectedResponseError:
+    """Build the error for a 2xx answer whose body is empty or not JSON."""
+    context = {"status": status, "method": method, "path": path}
+    if not body.strip():
+        return UnexpectedResponseError(
+            f"The store answered HTTP {status} with an empty body where Magento sends JSON.",
+            **context,
+        )
+    text = body.decode("utf-8", errors="replace")
+    kind = "an HTML page" if _looks_like_html(text, content_type) else "malformed JSON"
+    return _expected_json_error(
+        status,
+        kind,
+        body_excerpt(text),
+        " Check the Store Domain and that nothing (a login page, a proxy, a maintenance page) "
+        "stands in front of the REST API.",
+        context,
+    )
+
+
+def _status_shown(status: int, excerpt: str | None) -> str:
+    """The status with the page's excerpt; a page titled "404 Not Found" is not said twice."""
+    if excerpt and excerpt.startswith(str(status)):
+        return f"(HTTP {excerpt})"
+    return f"(HTTP {status}) ({excerpt})" if excerpt else f"(HTTP {status})"
+
+
+def _expected_json_error(
+    status: int, kind: str, excerpt: str | None, hint: str, context: dict
+) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        "Expected a JSON answer from Magento's REST API but got "
+        f"{kind} {_status_shown(status, excerpt)}.{hint}",
+        body_excerpt=excerpt,
+        **context,
+    )
 
 
 def error_from_response(
@@ -461,12 +500,10 @@ def _error_without_json(
     status: int, text: str, kind: str, context: dict, retry_after: float | None
 ) -> MagentoError:
     excerpt = body_excerpt(text) if text else None
-    shown = f" ({excerpt})" if excerpt else ""
-    # A page titled "404 Not Found" already names the status; do not say it twice.
-    says_status = bool(excerpt) and excerpt.startswith(str(status))
+    answer = _status_shown(status, excerpt)
     if status == 429:
         return RateLimitedError(
-            f"The store or a proxy in front of it asked to slow down (HTTP 429){shown}.",
+            f"The store or a proxy in front of it asked to slow down {answer}.",
             retry_after=retry_after,
             body_excerpt=excerpt,
             **context,
@@ -475,9 +512,7 @@ def _error_without_json(
         return MaintenanceError(body_excerpt=excerpt, **context)
     if status >= 500:
         return StoreUnavailableError(
-            f"The store is not available: it answered HTTP {status} with {kind}{shown}."
-            if not says_status
-            else f"The store is not available: it answered with {kind} (HTTP {excerpt}).",
+            f"The store is not available: it answered with {kind} {answer}.",
             body_excerpt=excerpt,
             **context,
         )
@@ -494,9 +529,4 @@ def _error_without_json(
         )
     elif status == 404:
         hint = " Check the Store Domain: no Magento REST API answered at this address."
-    answer = f"(HTTP {excerpt})" if says_status else f"(HTTP {status}){shown}"
-    return UnexpectedResponseError(
-        f"Expected a JSON answer from Magento's REST API but got {kind} {answer}.{hint}",
-        body_excerpt=excerpt,
-        **context,
-    )
+    return _expected_json_error(status, kind, excerpt, hint, context)
