@@ -9,13 +9,14 @@ from pathlib import Path
 
 import environ
 
-from .sources import BASE_DIR, local_secret, read_env_file
+from .sources import BASE_DIR, local_secret, project_path, read_env_file
 
 read_env_file()
 env = environ.Env()
 
-# Absolute, so the web server and the worker open the same files whatever folder they start in.
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).expanduser().resolve()
+# Absolute (a relative one is taken from the project folder, not the working directory), so the
+# web server and the worker open the same files whatever folder they start in.
+DATA_DIR = project_path(env.str("DATA_DIR", default="var"))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Without the variables (local and test runs), random secrets are generated once into DATA_DIR.
@@ -88,7 +89,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A relative sqlite path would depend on the working directory.
     _name = DATABASES["default"]["NAME"]
     if _name and _name != ":memory:" and not Path(_name).is_absolute():
-        DATABASES["default"]["NAME"] = str((BASE_DIR / _name).resolve())
+        DATABASES["default"]["NAME"] = str(project_path(_name))
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))

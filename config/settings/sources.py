@@ -23,6 +23,15 @@ def read_env_file() -> None:
     environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 
 
+def project_path(value: str) -> Path:
+    """`value` as an absolute path; a relative one is taken from the project folder.
+
+    Never from the working directory, so the web server and the worker open the same files
+    whatever folder they start in.
+    """
+    return (BASE_DIR / Path(value).expanduser()).resolve()
+
+
 def _read_secret(path: Path) -> str:
     try:
         return path.read_text().strip()

@@ -93,6 +93,27 @@ def test_web_and_worker_open_the_same_database_whatever_their_working_directory(
     assert from_repo.stdout.strip() == str(REPO_DIR / "var" / "portal.sqlite3")
 
 
+def test_a_relative_data_dir_is_taken_from_the_project_folder_not_the_working_directory(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup(); print(settings.DATA_DIR)"
+    )
+    relative = "var-relative-data-dir-test"
+    # The secrets and the database are given, so nothing is made in the relative folder.
+    env = base_env(
+        tmp_path,
+        DATA_DIR=relative,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        **PRODUCTION_ENV,
+    )
+    from_repo = run_python(code, env, cwd=REPO_DIR)
+    from_elsewhere = run_python(code, env, cwd=tmp_path)
+    assert from_repo.returncode == 0, from_repo.stderr
+    assert from_elsewhere.returncode == 0, from_elsewhere.stderr
+    assert from_repo.stdout.strip() == from_elsewhere.stdout.strip() == str(REPO_DIR / relative)
+    assert not (REPO_DIR / relative).exists()
+    assert not (tmp_path / relative).exists()
+
+
 def test_a_relative_sqlite_database_url_is_made_absolute(tmp_path):
     env = base_env(tmp_path, DATABASE_URL="sqlite:///var/x.db")
     result = run_python(PRINT_DATABASE_NAME, env, cwd=tmp_path)
