@@ -235,10 +235,9 @@ class ConnectionAdmin(admin.ModelAdmin):
             if obj.auth_method == AuthMethod.INTEGRATION_TOKEN
             else ("admin_password", "totp_secret")
         )
-        labels = {
-            f.name: f.verbose_name for f in Connection._meta.fields if f.name in SECRET_FIELDS
-        }
-        rows = [(labels[name], "set" if getattr(obj, name) else "not set") for name in fields]
+        rows = [
+            (Connection.label(name), "set" if getattr(obj, name) else "not set") for name in fields
+        ]
         return format_html_join("", "<div>{}: {}</div>", rows)
 
     # -- saving ---------------------------------------------------------------------------------

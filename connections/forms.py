@@ -7,9 +7,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from connections import diagnosis as dx
-from connections.models import OAUTH_FIELDS, SECRET_FIELDS, Connection
+from connections.models import (
+    DEFAULT_STORE_CODE,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MIN_TIMEOUT_SECONDS,
+    OAUTH_FIELDS,
+    SECRET_FIELDS,
+    Connection,
+)
 from connections.services import VerificationResult, connection_check
-from connections.validation import MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS, connection_problems
+from connections.validation import connection_problems, timeout_problem
 
 SECRET_HELP = {
     "access_token": "From the integration's details (System > Extensions > Integrations).",
@@ -42,9 +50,9 @@ DIAGNOSIS_FIELDS = {
 }
 
 
-def _secret_field(label: str) -> forms.CharField:
+def _secret_field(name: str) -> forms.CharField:
     return forms.CharField(
-        label=label,
+        label=Connection.label(name),
         required=False,
         strip=True,
         # Never sent back to the browser: a saved secret is shown only as "set".
@@ -55,15 +63,15 @@ def _secret_field(label: str) -> forms.CharField:
 class ConnectionForm(forms.ModelForm):
     """Add or change a connection; saving calls the store unless 'save anyway' is ticked."""
 
-    access_token = _secret_field("Access Token")
-    consumer_key = _secret_field("Consumer Key")
-    consumer_secret = _secret_field("Consumer Secret")
-    access_token_secret = _secret_field("Access Token Secret")
-    admin_password = _secret_field("Admin Password")
-    totp_secret = _secret_field("2FA secret (TOTP)")
+    access_token = _secret_field("access_token")
+    consumer_key = _secret_field("consumer_key")
+    consumer_secret = _secret_field("consumer_secret")
+    access_token_secret = _secret_field("access_token_secret")
+    admin_password = _secret_field("admin_password")
+    totp_secret = _secret_field("totp_secret")
     timeout_seconds = forms.IntegerField(
-        label="Timeout (seconds)",
-        initial=30,
+        label=Connection.label("timeout_seconds"),
+        initial=DEFAULT_TIMEOUT_SECONDS,
         help_text=f"How long to wait for the store ({MIN_TIMEOUT_SECONDS} to "
         f"{MAX_TIMEOUT_SECONDS} seconds).",
         widget=forms.NumberInput(attrs={"min": MIN_TIMEOUT_SECONDS, "max": MAX_TIMEOUT_SECONDS}),
@@ -135,12 +143,10 @@ class ConnectionForm(forms.ModelForm):
                 del self.fields[switch]
 
     def clean_timeout_seconds(self):
+        # The connection rule, asked before the model's own range checks answer in their words.
         value = self.cleaned_data.get("timeout_seconds")
-        if value is not None and not MIN_TIMEOUT_SECONDS <= value <= MAX_TIMEOUT_SECONDS:
-            raise forms.ValidationError(
-                f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} "
-                "seconds."
-            )
+        if value is not None and (problem := timeout_problem(value)):
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self):
@@ -156,9 +162,9 @@ class ConnectionForm(forms.ModelForm):
         if cleaned.get("forget_totp"):
             cleaned["totp_secret"] = ""
         if cleaned.get("store_code") in (None, "") and "store_code" not in self.errors:
-            cleaned["store_code"] = "all"
+            cleaned["store_code"] = DEFAULT_STORE_CODE
         if cleaned.get("timeout_seconds") is None and "timeout_seconds" not in self.errors:
-            cleaned["timeout_seconds"] = 30
+            cleaned["timeout_seconds"] = DEFAULT_TIMEOUT_SECONDS
         return cleaned
 
     def validate_unique(self):

@@ -38,6 +38,12 @@ SECRET_FIELDS = (
 )
 OAUTH_FIELDS = ("consumer_key", "consumer_secret", "access_token_secret")
 
+# Defaults and limits the form, the services and the commands share with the columns below.
+DEFAULT_STORE_CODE = "all"  # Magento's code for every store view
+DEFAULT_TIMEOUT_SECONDS = 30
+MIN_TIMEOUT_SECONDS = 1
+MAX_TIMEOUT_SECONDS = 120
+
 
 class CredentialField(models.TextField):
     """A text column holding a credential: exports (dumpdata, serializers) leave it out."""
@@ -76,9 +82,11 @@ class Connection(TimeStampedModel):
     admin_password = _secret("Admin Password")
     totp_secret = _secret("2FA secret (TOTP)")
 
-    store_code = models.CharField("Store code", max_length=32, default="all")
+    store_code = models.CharField("Store code", max_length=32, default=DEFAULT_STORE_CODE)
     verify_tls = models.BooleanField("Verify TLS certificate", default=True)
-    timeout_seconds = models.PositiveSmallIntegerField("Timeout (seconds)", default=30)
+    timeout_seconds = models.PositiveSmallIntegerField(
+        "Timeout (seconds)", default=DEFAULT_TIMEOUT_SECONDS
+    )
     allow_plain_http = models.BooleanField("Allow plain http://", default=False)
 
     status = models.CharField(
@@ -136,7 +144,10 @@ class Connection(TimeStampedModel):
                 name="connection_status_known",
             ),
             models.CheckConstraint(
-                condition=models.Q(timeout_seconds__gte=1, timeout_seconds__lte=120),
+                condition=models.Q(
+                    timeout_seconds__gte=MIN_TIMEOUT_SECONDS,
+                    timeout_seconds__lte=MAX_TIMEOUT_SECONDS,
+                ),
                 name="connection_timeout_range",
             ),
         ]
@@ -148,6 +159,11 @@ class Connection(TimeStampedModel):
     def __repr__(self) -> str:
         # Never include credentials; the default repr would be harmless, but be explicit.
         return f"<Connection {self.pk}: {self.name!r} {self.store_domain}>"
+
+    @staticmethod
+    def label(field: str) -> str:
+        """The field's name as people see it (form labels, messages, the credentials list)."""
+        return str(Connection._meta.get_field(field).verbose_name)
 
     @property
     def uses_oauth(self) -> bool:

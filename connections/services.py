@@ -20,17 +20,22 @@ from django.views.decorators.debug import sensitive_variables
 
 from connections import diagnosis as dx
 from connections.models import (
+    DEFAULT_STORE_CODE,
+    DEFAULT_TIMEOUT_SECONDS,
     OAUTH_FIELDS,
     SECRET_FIELDS,
     AuthMethod,
     Connection,
     ConnectionStatus,
 )
-from connections.validation import connection_validate, normalise_totp_secret
+from connections.validation import (
+    StoreTarget,
+    connection_validate,
+    normalise_totp_secret,
+)
 from magento import errors as magento_errors
 from magento.auth import AdminSessionAuth, IntegrationTokenAuth, MagentoAuth, OAuth1Auth
 from magento.client import MagentoClient
-from magento.netguard import check_target_host
 from magento.urls import InvalidStoreDomain, parse_store_domain
 
 logger = logging.getLogger(__name__)
@@ -282,22 +287,6 @@ class PlainHttpNotAllowed(ValueError):
     """The connection uses http:// to a public store without the per-connection opt-in."""
 
 
-def _is_allowed_private_target(address) -> bool:
-    """True when private targets are allowed and the host resolves to one (plain http is fine).
-
-    With private targets refused, every store the client may reach is public.
-    """
-    if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
-        return False
-    try:
-        check_target_host(address.host, address.port)
-    except magento_errors.BlockedAddressError:
-        return True
-    except magento_errors.TransportError:
-        return False  # a name that does not resolve: the client reports that when connecting
-    return False
-
-
 def connection_client(
     connection: Connection, *, fresh_sign_in: bool = False, **overrides: Any
 ) -> MagentoClient:
@@ -309,17 +298,13 @@ def connection_client(
     the name resolved to a private address when the connection was saved.
     """
     address = parse_store_domain(connection.store_domain)
-    if (
-        address.scheme == "http"
-        and not connection.allow_plain_http
-        and not _is_allowed_private_target(address)
-    ):
+    if StoreTarget(address, allow_plain_http=connection.allow_plain_http).plain_http_refused:
         raise PlainHttpNotAllowed(
             f"Connection {connection.name!r} uses plain http:// without 'Allow plain http://'."
         )
-    timeout = float(connection.timeout_seconds or 30)
+    timeout = float(connection.timeout_seconds or DEFAULT_TIMEOUT_SECONDS)
     options: dict[str, Any] = {
-        "store_code": connection.store_code or "all",
+        "store_code": connection.store_code or DEFAULT_STORE_CODE,
         "verify_tls": connection.verify_tls,
         "connect_timeout": min(MAX_CONNECT_TIMEOUT, timeout),
         "read_timeout": timeout,
@@ -333,16 +318,12 @@ def connection_client(
 def _preflight(connection: Connection) -> dx.Diagnosis | None:
     """Address checks that need no request: private targets and plain http."""
     address = parse_store_domain(connection.store_domain)
-    private = False
-    try:
-        check_target_host(address.host, address.port)
-    except magento_errors.BlockedAddressError as error:
-        private = True
-        if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
-            return dx.make_diagnosis(dx.PRIVATE_ADDRESS, detail=str(error), host=address.host)
-    except magento_errors.TransportError as error:
-        return dx.make_diagnosis(dx.DNS_FAILED, detail=str(error), host=address.host)
-    if address.scheme == "http" and not private and not connection.allow_plain_http:
+    target = StoreTarget(address, allow_plain_http=connection.allow_plain_http)
+    if target.private_refused:
+        return dx.make_diagnosis(dx.PRIVATE_ADDRESS, detail=str(target.private), host=address.host)
+    if target.unresolved is not None:
+        return dx.make_diagnosis(dx.DNS_FAILED, detail=str(target.unresolved), host=address.host)
+    if target.plain_http_refused:
         return dx.make_diagnosis(dx.PLAIN_HTTP, host=address.host)
     return None
 
@@ -350,7 +331,7 @@ def _preflight(connection: Connection) -> dx.Diagnosis | None:
 def _store_facts(configs: list, store_code: str) -> StoreFacts | None:
     """Facts for the chosen store code (or the default view for 'all'); None if unknown code."""
     by_code = {c.get("code"): c for c in configs if isinstance(c, dict)}
-    if store_code == "all":
+    if store_code == DEFAULT_STORE_CODE:
         chosen = by_code.get("default") or next(iter(by_code.values()), {})
     elif store_code in by_code:
         chosen = by_code[store_code]
@@ -420,7 +401,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
         return VerificationResult(
             diagnosis=dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)), checked_at=checked_at
         )
-    timeout = connection.timeout_seconds or 30
+    timeout = connection.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
     try:
         secrets = connection_secrets(connection)
     except dx.UNREADABLE_ERRORS:
@@ -452,7 +433,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 
     permissions: dict[str, str] = {}
     first_refusal = ""
-    store_code = connection.store_code or "all"
+    store_code = connection.store_code or DEFAULT_STORE_CODE
     with client:
         # storeConfigs without a store code: it answers for every store view, so the chosen
         # store code can be looked up even if it does not exist.
@@ -747,9 +728,9 @@ def connection_create(
     admin_username: str = "",
     admin_password: str = "",
     totp_secret: str = "",
-    store_code: str = "all",
+    store_code: str = DEFAULT_STORE_CODE,
     verify_tls: bool = True,
-    timeout_seconds: int = 30,
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
     allow_plain_http: bool = False,
     user: Any = None,
     verify: bool = True,

@@ -8,29 +8,91 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 
-from connections.models import OAUTH_FIELDS, AuthMethod, Connection
+from connections.models import (
+    MAX_TIMEOUT_SECONDS,
+    MIN_TIMEOUT_SECONDS,
+    OAUTH_FIELDS,
+    AuthMethod,
+    Connection,
+)
 from magento.errors import BlockedAddressError, TransportError
 from magento.netguard import check_target_host
-from magento.urls import InvalidStoreDomain, parse_store_domain, validate_store_code
+from magento.urls import InvalidStoreDomain, StoreAddress, parse_store_domain, validate_store_code
 
-MIN_TIMEOUT_SECONDS = 1
-MAX_TIMEOUT_SECONDS = 120
 MAX_SECRET_LENGTH = 1024
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
 
-LABELS = {
-    "access_token": "Access Token",
-    "consumer_key": "Consumer Key",
-    "consumer_secret": "Consumer Secret",
-    "access_token_secret": "Access Token Secret",
-    "admin_password": "Admin Password",
-    "totp_secret": "2FA secret",
-}
+
+class StoreTarget:
+    """Where a Store Domain leads, and the two rules about it: private addresses and http://.
+
+    Saving (validation), checking (the preflight) and connecting (the client) all ask here. The
+    host name is resolved once, and only when a rule needs it.
+    """
+
+    def __init__(self, address: StoreAddress, *, allow_plain_http: bool) -> None:
+        self.address = address
+        self.allow_plain_http = allow_plain_http
+
+    @cached_property
+    def _resolved(self) -> tuple[BlockedAddressError | None, TransportError | None]:
+        try:
+            check_target_host(self.address.host, self.address.port)
+        except BlockedAddressError as error:
+            return error, None
+        except TransportError as error:
+            return None, error
+        return None, None
+
+    @property
+    def private(self) -> BlockedAddressError | None:
+        """Why the host counts as private (it is, or resolves to, a non-public address)."""
+        return self._resolved[0]
+
+    @property
+    def unresolved(self) -> TransportError | None:
+        """Why the host name could not be resolved (the check reports it as a DNS failure)."""
+        return self._resolved[1]
+
+    @property
+    def private_refused(self) -> bool:
+        """A private target while ALLOW_PRIVATE_NETWORK_TARGETS is off."""
+        return not settings.ALLOW_PRIVATE_NETWORK_TARGETS and self.private is not None
+
+    @property
+    def plain_http_refused(self) -> bool:
+        """http:// without the connection's opt-in, unless to a private target that is allowed
+        (a store on the local network). With private targets refused, every store is public."""
+        if self.address.scheme != "http" or self.allow_plain_http:
+            return False
+        return not settings.ALLOW_PRIVATE_NETWORK_TARGETS or self.private is None
+
+
+def timeout_problem(timeout: int | None) -> str | None:
+    """What is wrong with a timeout, or None when it is in range."""
+    if timeout is not None and MIN_TIMEOUT_SECONDS <= timeout <= MAX_TIMEOUT_SECONDS:
+        return None
+    return f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds."
+
+
+def name_taken(name: str, *, other_than: int | None = None) -> bool:
+    """True when another connection has this name (names are unique regardless of case)."""
+    clash = Connection.objects.annotate(lower_name=Lower("name")).filter(
+        lower_name=name.strip().lower()
+    )
+    if other_than:
+        clash = clash.exclude(pk=other_than)
+    return clash.exists()
+
+
+def name_taken_message(name: str) -> str:
+    return f"A connection named '{name.strip()}' already exists; choose another name."
 
 
 def normalise_totp_secret(value: str) -> str:
@@ -39,7 +101,7 @@ def normalise_totp_secret(value: str) -> str:
 
 
 def _check_token_value(field: str, value: str, problems: dict[str, list[str]]) -> None:
-    label = LABELS[field]
+    label = Connection.label(field)
     if len(value) > MAX_SECRET_LENGTH:
         problems.setdefault(field, []).append(
             f"The {label} is too long ({len(value)} characters): copy only the value."
@@ -66,14 +128,8 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         add("name", "Enter a name for this connection, for example 'Main store'.")
     elif len(name) > 100:
         add("name", f"The name is too long ({len(name)} characters); use at most 100.")
-    else:
-        clash = Connection.objects.annotate(lower_name=Lower("name")).filter(
-            lower_name=name.lower()
-        )
-        if connection.pk:
-            clash = clash.exclude(pk=connection.pk)
-        if clash.exists():
-            add("name", f"A connection named '{name}' already exists; choose another name.")
+    elif name_taken(name, other_than=connection.pk):
+        add("name", name_taken_message(name))
 
     address = None
     try:
@@ -84,16 +140,11 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         add("store_domain", "The store address is too long; use at most 500 characters.")
 
     if address is not None:
-        private = False
-        try:
-            check_target_host(address.host, address.port)
-        except BlockedAddressError as error:
-            private = True
-            if not settings.ALLOW_PRIVATE_NETWORK_TARGETS:
-                add("store_domain", f"{error} (setting ALLOW_PRIVATE_NETWORK_TARGETS)")
-        except TransportError:
-            pass  # a name that does not resolve is reported by the verification (DNS failure)
-        if address.scheme == "http" and not connection.allow_plain_http and not private:
+        # A name that does not resolve is reported by the verification (DNS failure).
+        target = StoreTarget(address, allow_plain_http=connection.allow_plain_http)
+        if target.private_refused:
+            add("store_domain", f"{target.private} (setting ALLOW_PRIVATE_NETWORK_TARGETS)")
+        elif target.plain_http_refused:
             add(
                 "allow_plain_http",
                 "The Store Domain starts with http://, so the credentials would travel "
@@ -155,12 +206,9 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         except InvalidStoreDomain as error:
             add("store_code", str(error))
 
-    timeout = connection.timeout_seconds
-    if timeout is None or not (MIN_TIMEOUT_SECONDS <= timeout <= MAX_TIMEOUT_SECONDS):
-        add(
-            "timeout_seconds",
-            f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds.",
-        )
+    problem = timeout_problem(connection.timeout_seconds)
+    if problem:
+        add("timeout_seconds", problem)
     return problems
 
 

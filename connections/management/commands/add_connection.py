@@ -9,7 +9,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from connections.models import AuthMethod
+from connections.models import DEFAULT_STORE_CODE, DEFAULT_TIMEOUT_SECONDS, AuthMethod
 from connections.services import connection_create
 
 # Secret options, the environment variable each falls back to, and the service's argument.
@@ -45,8 +45,10 @@ class Command(BaseCommand):
                 help=f"or set {env}, or '-' to read it from standard input",
             )
         parser.add_argument("--admin-username", default="", help="Magento admin user name")
-        parser.add_argument("--store-code", default="all")
-        parser.add_argument("--timeout", type=int, default=30, dest="timeout_seconds")
+        parser.add_argument("--store-code", default=DEFAULT_STORE_CODE)
+        parser.add_argument(
+            "--timeout", type=int, default=DEFAULT_TIMEOUT_SECONDS, dest="timeout_seconds"
+        )
         parser.add_argument("--no-verify-tls", action="store_true")
         parser.add_argument("--allow-plain-http", action="store_true")
         parser.add_argument(
