@@ -226,8 +226,14 @@ def test_reencrypt_after_key_rotation(make_connection, monkeypatch):
     # With the current keys the value cannot be read: loading the row fails.
     with pytest.raises(dx.UNREADABLE_ERRORS):
         Connection.objects.get(pk=connection.pk)
+    # The check says so and records it on the row, as the admin's Test button does.
     code, out, _ = run("test_connection", "Main store")
     assert code == 1
+    assert "Main store: The saved credentials cannot be decrypted" in out
+    assert "re-encrypt" in out
+    assert "rotated-token-value" not in out
+    recorded = Connection.objects.filter(pk=connection.pk).values("status", "last_error_code")
+    assert list(recorded) == [{"status": "failed", "last_error_code": dx.CREDENTIALS_UNREADABLE}]
 
     monkeypatch.setenv("OLD_DJANGO_SECRET_KEY", old_secret)
     monkeypatch.setenv("OLD_CRYPTOGRAPHY_KEY", old_crypto)

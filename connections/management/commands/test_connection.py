@@ -6,7 +6,6 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from connections import diagnosis as dx
 from connections.selectors import connection_get_by_name
 from connections.services import connection_verify
 
@@ -18,11 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("name", help="Connection name")
 
     def handle(self, *args, **options):
-        try:
-            connection = connection_get_by_name(options["name"])
-        except dx.UNREADABLE_ERRORS:
-            self.stderr.write(dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE).as_text())
-            sys.exit(1)
+        connection = connection_get_by_name(options["name"])
         if connection is None:
             raise CommandError(f"No connection named {options['name']!r}.")
         result = connection_verify(connection=connection)
