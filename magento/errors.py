@@ -116,10 +116,22 @@ def _rebuild_error(cls: type[MagentoError], state: dict) -> MagentoError:
     return error
 
 
+_LOCKOUT = "after 6 failed sign-ins Magento locks an admin account for 30 minutes (by default)"
+_USE_AN_INTEGRATION = (
+    "connect with an integration (System > Extensions > Integrations), the way meant for "
+    "unattended use."
+)
+
+
 class AuthenticationError(MagentoError):
     """401: the store did not accept the credentials for this call."""
 
-    default_message = "The store did not accept the credentials."
+    default_message = (
+        "The store did not accept the credentials for this call: the token may be wrong, "
+        "expired or revoked, the integration or admin role may lack access to this resource, "
+        "or (for an integration access token used as a Bearer token) the store setting 'Allow "
+        "OAuth Access Tokens to be used as standalone Bearer tokens' may be off."
+    )
 
     @property
     def resources(self) -> str | None:
@@ -134,9 +146,8 @@ class InvalidCredentialsError(AuthenticationError):
     """The admin user name or password is wrong, or the account is locked for a while."""
 
     default_message = (
-        "The store refused the admin user name and password. Either they are wrong, or the "
-        "account is locked: after 6 failed sign-ins Magento locks an admin account for 30 "
-        "minutes (by default). The portal does not retry, so it never adds to the lockout."
+        "Either the admin user name or password is wrong, or the account is locked: "
+        f"{_LOCKOUT}. The portal never retries a sign-in, so it does not add to a lockout."
     )
 
 
@@ -153,9 +164,8 @@ class SignInWithheldError(InvalidCredentialsError):
     """No sign-in was attempted: the token cache remembers that the store refused this one."""
 
     default_message = (
-        "The store refused this admin sign-in before, so no new attempt was made: after 6 "
-        "failed sign-ins Magento locks an admin account for 30 minutes (by default), and "
-        "attempts made unattended would walk into that lockout. Correct the password, or "
+        f"The store refused this admin sign-in before, so no new attempt was made: {_LOCKOUT}, "
+        "and attempts made unattended would walk into that lockout. Correct the password, or "
         "check the sign-in again explicitly."
     )
 
@@ -164,8 +174,9 @@ class TwoFactorRequiredError(AuthenticationError):
     """Two-factor authentication blocks an admin token without a one-time code."""
 
     default_message = (
-        "This admin account needs two-factor authentication, so the store will not issue a "
-        "token from a user name and password alone."
+        "This admin account uses two-factor authentication, so the store will not issue a "
+        "token from a user name and password alone. Give the account's Google Authenticator "
+        f"(TOTP) secret as well, or better, {_USE_AN_INTEGRATION}"
     )
 
     @property
@@ -419,13 +430,11 @@ def error_from_response(
     fields = {"raw_message": raw_message, "parameters": parameters, "errors": sub_errors}
     fields.update(context)
     error_class = _class_for(status, raw_message)
-    explanation = _explanations.get(error_class)
-    if error_class is AuthenticationError:
-        explanation = _unauthorized_explanation
     if error_class is TwoFactorRequiredError and is_provider_refusal(raw_message):
-        explanation = _provider_refused_explanation
-    if explanation:
-        message = f"{message} {explanation}"
+        message = f"{message} {_provider_refused_explanation}"
+    elif issubclass(error_class, AuthenticationError):
+        # Magento's own text says little; the class's explanation says what to check.
+        message = f"{message} {error_class.default_message}"
     if error_class is RateLimitedError:
         return RateLimitedError(message, retry_after=retry_after, **fields)
     return error_class(message, **fields)
@@ -467,33 +476,11 @@ def is_provider_refusal(raw_message: str) -> bool:
     return raw_message.strip() in (TFA_PROVIDER_NOT_CONFIGURED, TFA_PROVIDER_NOT_ALLOWED)
 
 
-_unauthorized_explanation = (
-    "The store did not accept the credentials for this call: the token may be wrong, expired "
-    "or revoked, the integration or admin role may lack access to this resource, or (for an "
-    "integration access token used as a Bearer token) the store setting 'Allow OAuth Access "
-    "Tokens to be used as standalone Bearer tokens' may be off."
-)
-
 _provider_refused_explanation = (
     "The store did not look at the two-factor code: this admin user has not set up Google "
     "Authenticator yet, or the store does not allow it as a 2FA provider. Sign in to the "
-    "Magento admin once as this user and set it up, or connect with an integration "
-    "(System > Extensions > Integrations), the way meant for unattended use."
+    f"Magento admin once as this user and set it up, or {_USE_AN_INTEGRATION}"
 )
-
-_explanations: dict[type[MagentoError], str] = {
-    InvalidCredentialsError: (
-        "Either the admin user name or password is wrong, or the account is locked: after 6 "
-        "failed sign-ins Magento locks an admin account for 30 minutes (by default). The "
-        "portal never retries a sign-in, so it does not add to a lockout."
-    ),
-    TwoFactorRequiredError: (
-        "This admin account uses two-factor authentication, so the store will not issue a "
-        "token from a user name and password alone. Give the account's Google Authenticator "
-        "(TOTP) secret as well, or better, connect with an integration "
-        "(System > Extensions > Integrations), the way meant for unattended use."
-    ),
-}
 
 
 def _error_without_json(
