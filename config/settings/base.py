@@ -7,12 +7,10 @@ machine with no configuration: SQLite in `DATA_DIR` and the Django-Q2 ORM broker
 
 from pathlib import Path
 
-import environ
+from .sources import BASE_DIR, local_secret, project_path, settings_env
 
-from .sources import BASE_DIR, local_secret, project_path, read_env_file
-
-read_env_file()
-env = environ.Env()
+# os.environ after the env file; for the test settings, their own fixed variables only.
+env = settings_env()
 
 # Absolute (a relative one is taken from the project folder, not the working directory), so the
 # web server and the worker open the same files whatever folder they start in.

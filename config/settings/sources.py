@@ -7,12 +7,18 @@ variables, and so the secret file logic can be tested without reloading the sett
 import fcntl
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+_BASE_MODULE = f"{__package__}.base"
+
+# Set by the test settings before base.py runs: then the only variables the settings see.
+_fixed_environment: dict[str, str] | None = None
 
 
 def read_env_file() -> None:
@@ -21,6 +27,29 @@ def read_env_file() -> None:
     Real environment variables win over the file, and reading it again changes nothing.
     """
     environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
+
+
+def fix_environment(variables: dict[str, str]) -> None:
+    """Make base.py read `variables` only: no env file, nothing from os.environ.
+
+    For the test settings, so a developer's `.env`, `ENV_FILE` or exported variables (a Redis
+    broker, a database, a data folder) never change what the test suite runs against.
+    """
+    global _fixed_environment
+    if _BASE_MODULE in sys.modules:
+        # base.py has already read its variables; fixing them now would silently change nothing.
+        raise ImproperlyConfigured("fix_environment() must run before base.py is imported.")
+    _fixed_environment = dict(variables)
+
+
+def settings_env() -> environ.Env:
+    """What base.py reads: os.environ after the env file, or the fixed variables of the tests."""
+    env = environ.Env()
+    if _fixed_environment is None:
+        read_env_file()
+    else:
+        env.ENVIRON = _fixed_environment
+    return env
 
 
 def project_path(value: str) -> Path:

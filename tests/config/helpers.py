@@ -1,6 +1,7 @@
 """An environment for a child process (a settings module, manage.py, `make run`) that sees none of
 the developer's own configuration: no `.env`, no exported portal variables, data in tmp_path."""
 
+import importlib
 import os
 from pathlib import Path
 
@@ -33,3 +34,19 @@ def isolated_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+def settings_in_use(settings) -> dict:
+    """What the environment could change: keys, debug, time zone, database, broker, data folder."""
+    database = settings.DATABASES["default"]
+    # django-cryptography replaces settings.CRYPTOGRAPHY_KEY by the key it derives: ask the module.
+    module = importlib.import_module(settings.SETTINGS_MODULE)
+    return {
+        "secret_key": settings.SECRET_KEY,
+        "cryptography_key": module.CRYPTOGRAPHY_KEY,
+        "debug": settings.DEBUG,
+        "time_zone": settings.TIME_ZONE,
+        "database": [database["ENGINE"], str(database["NAME"])],
+        "broker": {"orm": settings.Q_CLUSTER.get("orm"), "redis": settings.Q_CLUSTER.get("redis")},
+        "data_dir": str(settings.DATA_DIR),
+    }

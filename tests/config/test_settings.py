@@ -4,12 +4,16 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
-from tests.config.helpers import isolated_env
+from config.settings import sources
+from tests.config.helpers import isolated_env, settings_in_use
 from tests.shared_data import REPO_DIR
 
 PRODUCTION_ENV = {
@@ -52,10 +56,84 @@ def missing_names(result: subprocess.CompletedProcess) -> list[str]:
     return named.group(1).split(", ")
 
 
+# What the test settings use, whatever the developer's `.env`, ENV_FILE or shell says.
+TEST_SETTINGS_IN_USE = {
+    "secret_key": "test-secret-key-not-for-production",
+    "cryptography_key": "test-cryptography-key-not-for-production",
+    "debug": False,
+    "time_zone": "UTC",
+    "database": ["django.db.backends.sqlite3", ":memory:"],
+    "broker": {"orm": "default", "redis": None},
+    "data_dir": str(Path(tempfile.gettempdir()) / "portal-test"),
+}
+# A developer's configuration for a real deployment, which the tests must not pick up.
+HOSTILE = {
+    "REDIS_URL": "redis://nowhere:6379/0",
+    "DATABASE_URL": "postgres://portal:secret@nowhere:5432/portal",
+    "DJANGO_SECRET_KEY": "the-developer-s-own-secret-key",
+    "CRYPTOGRAPHY_KEY": "the-developer-s-own-cryptography-key",
+    "DJANGO_DEBUG": "true",
+    "TIME_ZONE": "Europe/Amsterdam",
+}
+
+
 def test_test_settings_are_in_use():
     assert settings.SETTINGS_MODULE == "config.settings.test"
     assert settings.Q_CLUSTER["sync"] is True
     assert settings.ALLOW_PRIVATE_NETWORK_TARGETS is False
+    in_use = settings_in_use(settings)
+    # Once a test has used the database, the name is pytest-django's test database: in memory too.
+    engine, name = in_use.pop("database")
+    assert engine == "django.db.backends.sqlite3"
+    assert connection.creation.is_in_memory_db(name)
+    assert in_use == {name: v for name, v in TEST_SETTINGS_IN_USE.items() if name != "database"}
+
+
+@pytest.mark.parametrize("given_in", ["ENV_FILE", "environment"])
+def test_test_settings_ignore_the_developer_s_env_file_and_environment(tmp_path, given_in):
+    hostile = {**HOSTILE, "DATA_DIR": str(tmp_path / "data")}
+    if given_in == "ENV_FILE":
+        env = isolated_env(tmp_path, ENV_FILE=write_env_file(tmp_path, hostile), DATA_DIR=None)
+        assert not set(HOSTILE) & set(env)
+    else:
+        env = isolated_env(tmp_path, **hostile)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    code = (
+        "import django, json; from django.conf import settings; django.setup();"
+        "from tests.config.helpers import settings_in_use;"
+        "print(json.dumps(settings_in_use(settings)))"
+    )
+    result = run_python(code, env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == TEST_SETTINGS_IN_USE
+    assert not (tmp_path / "data").exists()  # no key generated into the developer's folder
+
+
+def test_the_suite_refuses_other_settings_exported_in_the_shell(tmp_path):
+    # pytest-django would take them over pyproject.toml's config.settings.test.
+    env = base_env(tmp_path)
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/config/test_local_secret.py"]
+    result = subprocess.run(
+        [sys.executable, *args], cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "not config.settings.base: unset DJANGO_SETTINGS_MODULE" in result.stdout + result.stderr
+
+
+def test_test_settings_do_not_read_the_project_s_env_file(monkeypatch):
+    def read_env_file():
+        raise AssertionError("the test settings read the env file")
+
+    monkeypatch.setattr(sources, "read_env_file", read_env_file)
+    monkeypatch.setenv("REDIS_URL", "redis://nowhere:6379/0")
+    env = sources.settings_env()
+    assert env.str("REDIS_URL", default="") == ""
+    assert env.str("DJANGO_SECRET_KEY") == TEST_SETTINGS_IN_USE["secret_key"]
+
+
+def test_the_environment_cannot_be_fixed_once_the_base_settings_are_loaded():
+    with pytest.raises(ImproperlyConfigured, match="before base"):
+        sources.fix_environment({})
 
 
 def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_path):
