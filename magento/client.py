@@ -205,10 +205,8 @@ class MagentoClient:
         except (UnexpectedResponseError, StoreUnavailableError) as error:
             if method in IDEMPOTENT_METHODS or not _may_have_been_carried_out(error.status):
                 raise
-            unknown = UnknownOutcomeError(
-                f"The store's answer could not be used (HTTP {error.status}: {error.message}), so "
-                "the request may or may not have been carried out. Check the store before "
-                "trying again.",
+            unknown = UnknownOutcomeError.because(
+                f"The store's answer could not be used (HTTP {error.status}: {error.message})",
                 status=error.status,
                 method=method,
                 path=path,
@@ -334,15 +332,8 @@ class MagentoClient:
             return TransportError(message, **context), True
         # From here on the request may have reached the store.
         if not idempotent:
-            return (
-                UnknownOutcomeError(
-                    f"The connection to {where} failed after the request was sent, so the "
-                    "store may or may not have carried it out. Check the store before trying "
-                    "again.",
-                    **context,
-                ),
-                False,
-            )
+            failed = f"The connection to {where} failed after the request was sent"
+            return UnknownOutcomeError.because(failed, **context), False
         if isinstance(failure, requests.exceptions.ReadTimeout):
             message = f"{where} did not answer within {self.timeout[1]:g} seconds."
             return RequestTimeoutError(message, **context), True

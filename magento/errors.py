@@ -263,13 +263,22 @@ class UnexpectedResponseError(MagentoError):
     default_message = "The store sent an answer the portal did not expect."
 
 
+_MAY_OR_MAY_NOT_HAVE_BEEN_DONE = (
+    "so the store may or may not have carried it out. Check the store before trying again."
+)
+
+
 class UnknownOutcomeError(MagentoError):
     """A request that is not safe to repeat may have reached the store; check before retrying."""
 
     default_message = (
-        "The connection failed after the request was sent, so the store may or may not have "
-        "carried it out. Check the store before trying again."
+        f"The connection failed after the request was sent, {_MAY_OR_MAY_NOT_HAVE_BEEN_DONE}"
     )
+
+    @classmethod
+    def because(cls, what_happened: str, **context: Any) -> UnknownOutcomeError:
+        """The error for `what_happened` (one clause, no full stop) and what to do about it."""
+        return cls(f"{what_happened}, {_MAY_OR_MAY_NOT_HAVE_BEEN_DONE}", **context)
 
 
 class AmbiguousMatchError(MagentoError):
