@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -254,7 +254,16 @@ class ConnectionAdmin(admin.ModelAdmin):
             ("Setup guide: Integration Token", reverse("connections:guide_integration_token")),
             ("Setup guide: Session Authentication", reverse("connections:guide_session")),
         ]
-        return self._changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # Found only when writing (another save took the name since the form was checked).
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except Connection.DoesNotExist as error:
+            # Deleted by someone else while this page was being saved.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:connections_connection_changelist"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         try:
@@ -349,6 +358,14 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def _report(self, request, connection, result):
         diagnosis = result.diagnosis
+        if result.outdated:
+            self.message_user(
+                request,
+                f"{connection.name}: deleted or saved by someone else during the test, so its "
+                "outcome was not kept. Test it again if it still exists.",
+                messages.WARNING,
+            )
+            return
         if diagnosis.ok:
             self.message_user(request, f"{connection.name}: verified.", messages.SUCCESS)
             return

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -31,6 +32,8 @@ from connections.models import (
 from connections.validation import (
     StoreTarget,
     connection_validate,
+    name_taken,
+    name_taken_message,
     normalise_totp_secret,
 )
 from magento import errors as magento_errors
@@ -118,6 +121,9 @@ class VerificationResult:
     checked_at: dt.datetime
     store: StoreFacts = field(default_factory=StoreFacts)
     permissions: dict[str, str] = field(default_factory=dict)
+    # Set by connection_verify when the connection was deleted, or saved with other
+    # credentials, while the store was being called: the outcome was not recorded.
+    outdated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -627,7 +633,7 @@ def connection_verify(
             # Deleted, or saved with other credentials while the store was being called: this
             # outcome belongs to credentials that no longer exist, so it is not recorded.
             logger.info("Connection %s changed during its check; outcome not kept", connection.pk)
-            return result
+            return replace(result, outdated=True)
         _apply_verification(fresh, result)
         if user is not None and getattr(user, "pk", None):
             fresh.updated_by = user
@@ -671,8 +677,9 @@ def connection_save(
     """Validate, verify (unless given a verification or verify=False), then save atomically.
 
     Used by connection_create / connection_update and by the admin, whose form has already
-    verified. Raises django ValidationError (by field) for bad values. A failed verification
-    saves nothing unless `save_unverified` (the connection is then saved as "failed").
+    verified. Raises django ValidationError (by field) for bad values, also for a name another
+    save took meanwhile, and Connection.DoesNotExist when the connection was deleted meanwhile.
+    A failed verification saves nothing unless `save_unverified` (it is then saved as "failed").
     """
     connection_validate(connection)
     _normalise(connection)
@@ -682,6 +689,20 @@ def connection_save(
     if verification is not None and not verification.ok and not save_unverified:
         return SaveOutcome(connection=None, verification=verification)
 
+    try:
+        _store(connection, user=user, verification=verification)
+    except IntegrityError:
+        # Another save took the name between validation and this insert (the unique index on
+        # the lower-case name is the final judge): the same answer validation gives.
+        if not name_taken(connection.name, other_than=connection.pk):
+            raise
+        raise ValidationError({"name": [name_taken_message(connection.name)]}) from None
+    logger.info("Connection %s (%s) saved: %s", connection.pk, connection.name, connection.status)
+    return SaveOutcome(connection=connection, verification=verification)
+
+
+def _store(connection: Connection, *, user: Any, verification: VerificationResult | None) -> None:
+    """Write a validated connection in one transaction, keeping what workers changed meanwhile."""
     with transaction.atomic():
         if connection.pk:
             # What workers changed since this object was read (it may be minutes old: a form).
@@ -691,7 +712,11 @@ def connection_save(
                 .values(*_WORKER_FIELDS)
                 .first()
             )
-            for name, value in (current or {}).items():
+            if current is None:
+                raise Connection.DoesNotExist(
+                    "This connection was deleted while it was being edited; nothing was saved."
+                )
+            for name, value in current.items():
                 setattr(connection, name, value)
         # Saved by a person: new credentials, so the next sign-in may try them.
         connection.credentials_version += 1
@@ -712,8 +737,6 @@ def connection_save(
             connection.save(update_fields=_SAVED_FIELDS)
         else:
             connection.save()
-    logger.info("Connection %s (%s) saved: %s", connection.pk, connection.name, connection.status)
-    return SaveOutcome(connection=connection, verification=verification)
 
 
 def connection_create(
