@@ -4,19 +4,9 @@ import os
 import shutil
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 
 from automations.roles import AUDITORS, EDITORS
-
-# pytest-django lets an exported DJANGO_SETTINGS_MODULE win over pyproject.toml: a shell set up
-# for a deployment would run the suite against that deployment's database and broker.
-if settings.SETTINGS_MODULE != "config.settings.test":
-    pytest.exit(
-        f"The tests need config.settings.test, not {settings.SETTINGS_MODULE}: "
-        "unset DJANGO_SETTINGS_MODULE.",
-        returncode=pytest.ExitCode.USAGE_ERROR,
-    )
 
 # The sandbox store fixtures (`sandbox_store`, `sandbox_factory`) for every test folder.
 pytest_plugins = ["tests.magento.sandbox.fixtures"]

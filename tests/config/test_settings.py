@@ -109,15 +109,23 @@ def test_test_settings_ignore_the_developer_s_env_file_and_environment(tmp_path,
     assert not (tmp_path / "data").exists()  # no key generated into the developer's folder
 
 
-def test_the_suite_refuses_other_settings_exported_in_the_shell(tmp_path):
-    # pytest-django would take them over pyproject.toml's config.settings.test.
+def test_the_suite_runs_on_the_test_settings():
+    assert settings.SETTINGS_MODULE == "config.settings.test"
+    assert "memory" in str(settings.DATABASES["default"]["NAME"])  # never a file of yours
+
+
+def test_the_suite_ignores_other_settings_exported_in_the_shell(tmp_path):
+    # pytest-django would take an exported DJANGO_SETTINGS_MODULE over the ini file's; the
+    # --ds in pyproject.toml's addopts wins over both.
     env = base_env(tmp_path)
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/config/test_local_secret.py"]
+    test = "tests/config/test_settings.py::test_the_suite_runs_on_the_test_settings"
+    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", test]
     result = subprocess.run(
         [sys.executable, *args], cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
-    assert "not config.settings.base: unset DJANGO_SETTINGS_MODULE" in result.stdout + result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert not (tmp_path / "secret_key").exists()  # base settings never loaded: no key made
 
 
 def test_test_settings_do_not_read_the_project_s_env_file(monkeypatch):
