@@ -54,9 +54,8 @@ RETRY_STATUSES_IDEMPOTENT = frozenset({429, 502, 503, 504})
 RETRY_STATUSES_ANY_METHOD = frozenset({429})
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
-RESOURCE_NAMES = ("customers", "products", "orders", "shipments", "store")
-
-_CLIENT_STORE_CODE: Any = object()
+# Default of every `store_code` argument meaning "the client's store code" (None means none).
+CLIENT_STORE_CODE: Any = object()
 
 
 class MagentoClient:
@@ -114,7 +113,7 @@ class MagentoClient:
         *,
         params: Sequence[tuple[str, Any]] | Mapping[str, Any] | None = None,
         json: Any = None,
-        store_code: str | None = _CLIENT_STORE_CODE,
+        store_code: str | None = CLIENT_STORE_CODE,
     ) -> Any:
         """Call the REST API and return the decoded JSON answer, or raise a MagentoError.
 
@@ -122,8 +121,7 @@ class MagentoClient:
         pairs (a list keeps their order); `store_code` defaults to the client's ("all").
         """
         method = method.upper()
-        code = self.store_code if store_code is _CLIENT_STORE_CODE else store_code
-        url = self._url(path, code, params)
+        url = self._url(path, store_code, params)
         return self._call(method, url, path, json, auth=self.auth, allow_retries=True)
 
     def request_token(self, path: str, body: dict[str, Any]) -> Any:
@@ -143,10 +141,9 @@ class MagentoClient:
                 path=path,
             ) from failure
 
-    def url_for(self, path: str, *, params=None, store_code=_CLIENT_STORE_CODE) -> str:
+    def url_for(self, path: str, *, params=None, store_code=CLIENT_STORE_CODE) -> str:
         """The full URL `request` would call (handy for logs and for tests)."""
-        code = self.store_code if store_code is _CLIENT_STORE_CODE else store_code
-        return self._url(path, code, params)
+        return self._url(path, store_code, params)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -163,9 +160,9 @@ class MagentoClient:
 
     def __getattr__(self, name: str) -> Any:
         # Resource helpers (client.customers, ...) live in magento.resources; built on first use.
-        if name in RESOURCE_NAMES:
-            from .resources import RESOURCES
+        from .resources import RESOURCES
 
+        if name in RESOURCES:
             resource = RESOURCES[name](self)
             self.__dict__[name] = resource
             return resource
@@ -178,6 +175,8 @@ class MagentoClient:
             raise ValueError(f"The API path must start with a single '/', e.g. '/V1/...': {path!r}")
         if any(ch in path for ch in "?# \t\r\n"):
             raise ValueError("Pass query values as params; the path must be percent-encoded.")
+        if store_code is CLIENT_STORE_CODE:
+            store_code = self.store_code
         url = f"{self.address.rest_root(store_code)}{path}"
         if params:
             pairs = list(params.items()) if isinstance(params, Mapping) else list(params)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
+from ..client import CLIENT_STORE_CODE
 from ..errors import AmbiguousMatchError, NotFoundError, UnexpectedResponseError
 from ..search import DEFAULT_PAGE_SIZE, SearchCriteria, SearchResult, iter_by_id, iter_pages
 
@@ -14,13 +15,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_EMAIL_LENGTH = 254
 
 
-# "Use the client's store code": the resources pass store_code on only when a caller gives one.
-CLIENT_DEFAULT: Any = object()
-
-
 def store_code_kwargs(store_code: Any) -> dict[str, Any]:
-    """`{"store_code": ...}` for client.request, or nothing to keep the client's default."""
-    return {} if store_code is CLIENT_DEFAULT else {"store_code": store_code}
+    """`{"store_code": ...}` for client.request, or nothing to keep the client's default (so a
+    stand-in client with its own default works too)."""
+    return {} if store_code is CLIENT_STORE_CODE else {"store_code": store_code}
 
 
 def checked_fields(fields: object) -> str:

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from ..client import CLIENT_STORE_CODE
 from ..errors import RouteNotFoundError, UnexpectedResponseError
 from ..search import SearchCriteria
-from ._base import CLIENT_DEFAULT, Resource, checked_mapping, expect_object, store_code_kwargs
+from ._base import Resource, checked_mapping, expect_object, store_code_kwargs
 
 
 def checked_sku(sku: object) -> str:
@@ -77,7 +78,7 @@ class Products(Resource):
         )
 
     def create(
-        self, product: Mapping[str, Any], *, store_code: str | None = CLIENT_DEFAULT
+        self, product: Mapping[str, Any], *, store_code: str | None = CLIENT_STORE_CODE
     ) -> dict[str, Any]:
         """Create a product and return it as saved. A new simple product needs at least sku,
         name, attribute_set_id, price and type_id; set extension_attributes.website_ids."""
@@ -93,7 +94,7 @@ class Products(Resource):
         sku: str,
         changes: Mapping[str, Any],
         *,
-        store_code: str | None = CLIENT_DEFAULT,
+        store_code: str | None = CLIENT_STORE_CODE,
     ) -> dict[str, Any]:
         """Change some fields of the product with this SKU and return it as saved.
 
