@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
@@ -90,19 +91,23 @@ def expect_list_of_objects(body: object, method: str, path: str, what: str) -> l
     return body
 
 
-class Resource:
-    """Base of the resource helpers: holds the client and knows how to search one endpoint."""
-
-    search_path: str = ""
-    # Field name used in filters/sorting, and the key carrying the id in each returned item.
-    id_field: str = "entity_id"
-    id_key: str = "id"
+class ClientHelper:
+    """Base of every resource helper: holds the client."""
 
     def __init__(self, client: RequestClient) -> None:
         self.client = client
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.client!r}>"
+
+
+class Resource(ClientHelper):
+    """Base of the helpers of one searchable endpoint (`search_path`)."""
+
+    search_path: str = ""
+    # Field name used in filters/sorting, and the key carrying the id in each returned item.
+    id_field: str = "entity_id"
+    id_key: str = "id"
 
     def search(
         self, criteria: SearchCriteria | None = None, *, fields: str | None = None
@@ -169,10 +174,7 @@ class Resource:
         )
 
     def _searcher(self, fields: str | None) -> Callable[[SearchCriteria], SearchResult]:
-        if fields is None:
-            return self.search
-        fields = checked_fields(fields)
-        return lambda criteria: self.search(criteria, fields=fields)
+        return functools.partial(self.search, fields=fields)
 
     def _exactly_one(
         self, matches: list[dict[str, Any]], what: str, describe: Callable[[list[dict]], str]

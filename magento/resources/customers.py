@@ -56,8 +56,6 @@ class Customers(Resource):
     """
 
     search_path = "/V1/customers/search"
-    id_field = "entity_id"
-    id_key = "id"
 
     def get(self, customer_id: int) -> dict[str, Any]:
         """The customer with this id; NotFoundError if there is none."""

@@ -16,7 +16,6 @@ class Orders(Resource):
     """
 
     search_path = "/V1/orders"
-    id_field = "entity_id"
     id_key = "entity_id"
 
     def get(self, order_id: int) -> dict[str, Any]:

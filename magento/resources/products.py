@@ -47,8 +47,6 @@ class Products(Resource):
     """
 
     search_path = "/V1/products"
-    id_field = "entity_id"
-    id_key = "id"
 
     def get(self, sku: str, *, search_fallback: bool = True) -> dict[str, Any]:
         """The product with this SKU; NotFoundError if there is none.

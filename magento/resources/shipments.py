@@ -53,7 +53,6 @@ class Shipments(Resource):
     """`client.shipments`: order shipments (`/V1/order/{id}/ship`, `/V1/shipment/{id}`)."""
 
     search_path = "/V1/shipments"
-    id_field = "entity_id"
     id_key = "entity_id"
 
     def create(

@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._base import expect_list_of_objects
+from ._base import ClientHelper, expect_list_of_objects
 
 
-class Store:
+class Store(ClientHelper):
     """`client.store`: store configuration and store views (ACL Magento_Backend::store)."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"<Store of {self.client!r}>"
 
     def configs(self, store_codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Each store view's configuration (code, locale, base_currency_code, timezone, base_url,

@@ -228,3 +228,10 @@ def test_fields_without_the_id_key_is_reported_as_the_stores_answer(client, mock
 def test_bad_fields_selection_is_refused(client, mock, fields):
     with pytest.raises(ValueError, match="fields"):
         client.orders.search(fields=fields)
+
+
+@pytest.mark.parametrize("walk", ["iter_all", "iter_pages"])
+def test_bad_fields_selection_is_refused_before_any_page_is_asked_for(client, mock, walk):
+    with pytest.raises(ValueError, match="fields"):
+        next(getattr(client.orders, walk)(fields="items[sku, name]"))
+    assert len(mock.calls) == 0
