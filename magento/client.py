@@ -40,6 +40,7 @@ from .errors import (
     parse_retry_after,
 )
 from .netguard import GuardedAdapter
+from .search import render_value
 from .urls import StoreAddress, encode_query, parse_store_domain, validate_store_code
 from .version import __version__
 
@@ -422,7 +423,7 @@ def _endpoint(host: str, port: int | None, scheme: str) -> tuple[str, int]:
 
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return render_value(value)  # "1" / "0", as in search filters
     if value is None:
         return ""
     return str(value)

@@ -73,6 +73,11 @@ def _check_field(name: object, what: str = "field") -> str:
     return name
 
 
+def is_int(value: object) -> bool:
+    """True for an int that is not a bool (Python counts True and False as ints)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def render_value(value: object) -> str:
     """Render one filter value the way Magento compares it (datetimes as UTC 'Y-m-d H:i:s')."""
     if isinstance(value, bool):
@@ -169,7 +174,7 @@ class SortOrder:
 
 
 def _check_page_size(page_size: object) -> None:
-    if isinstance(page_size, bool) or not isinstance(page_size, int):
+    if not is_int(page_size):
         raise ValueError(f"page size must be an int, got {page_size!r}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(
@@ -179,7 +184,7 @@ def _check_page_size(page_size: object) -> None:
 
 
 def _check_current_page(current_page: object) -> None:
-    if isinstance(current_page, bool) or not isinstance(current_page, int):
+    if not is_int(current_page):
         raise ValueError(f"current page must be an int, got {current_page!r}")
     if current_page < 1:
         raise ValueError(f"current page must be 1 or more, got {current_page}")
@@ -309,9 +314,7 @@ class SearchResult:
         if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
             raise ValueError("search response 'items' is not a list of objects")
         total_count = body.get("total_count")
-        if total_count is not None and (
-            isinstance(total_count, bool) or not isinstance(total_count, int)
-        ):
+        if total_count is not None and not is_int(total_count):
             raise ValueError(f"search response 'total_count' is not an integer: {total_count!r}")
         criteria = body.get("search_criteria") or {}
         if not isinstance(criteria, Mapping):
@@ -324,9 +327,7 @@ SearchFunction = Callable[[SearchCriteria], SearchResult]
 
 def _read_id(item: Mapping[str, Any], id_key: str) -> int:
     raw = item.get(id_key)
-    if isinstance(raw, bool):
-        raw = None
-    if isinstance(raw, int):
+    if is_int(raw):
         return raw
     if isinstance(raw, str) and raw.isdigit():
         return int(raw)
@@ -359,7 +360,7 @@ def iter_by_id(
         raise ValueError("iter_by_id sets sorting and paging itself; give filters only")
     _check_field(id_field, "id field")
     _check_page_size(page_size)
-    if isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0:
+    if not is_int(after_id) or after_id < 0:
         raise ValueError(f"after_id must be a non-negative int, got {after_id!r}")
     last_id = after_id
     while True:

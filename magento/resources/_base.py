@@ -9,7 +9,14 @@ from typing import Any, Protocol
 
 from ..client import CLIENT_STORE_CODE
 from ..errors import AmbiguousMatchError, NotFoundError, UnexpectedResponseError
-from ..search import DEFAULT_PAGE_SIZE, SearchCriteria, SearchResult, iter_by_id, iter_pages
+from ..search import (
+    DEFAULT_PAGE_SIZE,
+    SearchCriteria,
+    SearchResult,
+    is_int,
+    iter_by_id,
+    iter_pages,
+)
 
 # Deliberately loose: one "@", something on each side, a dot in the domain, no spaces.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -39,11 +46,9 @@ class RequestClient(Protocol):
 
 def positive_id(value: object, what: str) -> int:
     """An entity id as a positive int; digit strings (from forms) are accepted."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be an integer id, got {value!r}")
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int):
+    if not is_int(value):
         raise ValueError(f"{what} must be an integer id, got {value!r}")
     if value <= 0:
         raise ValueError(f"{what} must be a positive id, got {value}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..search import SearchCriteria
+from ..search import SearchCriteria, is_int
 from ._base import Resource, checked_email, checked_mapping, expect_object, positive_id
 
 # Customer writes go to the default store view: under `all` (the admin store, website 0)
@@ -68,7 +68,7 @@ class Customers(Resource):
         email = checked_email(email)
         criteria = SearchCriteria().where("email", "eq", email)
         if website_id is not None:
-            if isinstance(website_id, bool) or not isinstance(website_id, int) or website_id < 0:
+            if not is_int(website_id) or website_id < 0:
                 raise ValueError(f"website id must be a non-negative int, got {website_id!r}")
             criteria = criteria.where("website_id", "eq", website_id)
         return list(self.iter_all(criteria))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..search import SearchCriteria
+from ..search import SearchCriteria, is_int
 from ._base import Resource, expect_object, positive_id
 
 
@@ -30,7 +30,7 @@ class Orders(Resource):
         NotFoundError if none; AmbiguousMatchError naming the store views when several store
         views have used the same number.
         """
-        if isinstance(increment_id, int) and not isinstance(increment_id, bool):
+        if is_int(increment_id):
             raise ValueError("order numbers are strings (leading zeros matter), e.g. '000000042'")
         if not isinstance(increment_id, str) or not increment_id.strip():
             raise ValueError(f"order number must be a non-empty string, got {increment_id!r}")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import UnexpectedResponseError
+from ..search import is_int
 from ._base import Resource, expect_object, positive_id
 
 TRACK_FIELDS = ("carrier_code", "title", "track_number")
@@ -23,7 +24,7 @@ def _shipment_item(item: object) -> dict[str, Any]:
     else:
         raise ValueError(f"a shipment item is {{'order_item_id': ..., 'qty': ...}}, got {item!r}")
     order_item_id = positive_id(order_item_id, "order item id")
-    if isinstance(qty, bool) or not isinstance(qty, (int, float, Decimal)):
+    if not (is_int(qty) or isinstance(qty, (float, Decimal))):
         raise ValueError(f"quantity to ship must be a number, got {qty!r}")
     if not qty > 0:
         raise ValueError(f"quantity to ship must be more than 0, got {qty}")
@@ -101,7 +102,7 @@ class Shipments(Resource):
         answer = self.client.request("POST", path, json=body)
         if isinstance(answer, str) and answer.isdigit():
             answer = int(answer)  # some PHP setups send ids as numeric strings
-        if isinstance(answer, bool) or not isinstance(answer, int) or answer <= 0:
+        if not is_int(answer) or answer <= 0:
             raise UnexpectedResponseError(
                 f"The store shipped order {order_id} but answered {answer!r} instead of the "
                 "new shipment's id; check the order's shipments before shipping again.",
