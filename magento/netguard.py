@@ -57,9 +57,10 @@ def check_ip_address(address: str | IPAddress, *, host: str | None = None) -> No
     reason = blocked_reason(address)
     if reason is None:
         return
-    shown = f"{host} leads to {address}" if host and host != str(address) else f"{address} is"
     if host and host != str(address):
-        shown = f"{shown}, which is"
+        shown = f"{host} leads to {address}, which is"
+    else:
+        shown = f"{address} is"
     raise BlockedAddressError(
         f"The store address {shown} {reason}. The portal only connects to stores on the "
         "public internet; to connect to a test store on a private network an administrator "
@@ -75,10 +76,10 @@ def check_target_host(host: str, port: int | None = None) -> None:
     """
     host = host.strip().strip("[]")
     try:
-        check_ip_address(ipaddress.ip_address(host.split("%", 1)[0]), host=host)
+        check_ip_address(host, host=host)
         return
     except ValueError:
-        pass
+        pass  # not an IP address: a name to resolve
     try:
         answers = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
@@ -99,18 +100,21 @@ def _check_connected_socket(sock: socket.socket, host: str) -> None:
         raise
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _CheckedPeer:
+    """Connection mixin: the peer is checked right after connect, before a byte is sent."""
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         _check_connected_socket(sock, self.host)
         return sock
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_connected_socket(sock, self.host)
-        return sock
+class _GuardedHTTPConnection(_CheckedPeer, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_CheckedPeer, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPConnectionPool(HTTPConnectionPool):
