@@ -329,7 +329,7 @@ def _read_id(item: Mapping[str, Any], id_key: str) -> int:
     raw = item.get(id_key)
     if is_int(raw):
         return raw
-    if isinstance(raw, str) and raw.isdigit():
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():  # "²".isdigit() is true
         return int(raw)
     # The store's answer, not the caller, is at fault here.
     raise UnexpectedResponseError(

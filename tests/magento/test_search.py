@@ -353,12 +353,24 @@ def test_iter_by_id_never_yields_an_id_twice():
     assert pages == []
 
 
-def test_iter_by_id_refuses_items_without_an_integer_id():
+@pytest.mark.parametrize("item", [{"entity_id": 1}, {"id": "²"}, {"id": "1.5"}, {"id": True}])
+def test_iter_by_id_refuses_items_without_an_integer_id(item):
     def search(criteria):
-        return SearchResult(items=[{"entity_id": 1}], total_count=1)
+        return SearchResult(items=[item], total_count=1)
 
     with pytest.raises(UnexpectedResponseError, match="no integer 'id'"):
         list(iter_by_id(search))
+
+
+def test_iter_by_id_accepts_an_id_sent_as_digits():
+    seen = []
+
+    def search(criteria):
+        seen.append(criteria)
+        return SearchResult(items=[{"id": "7"}] if len(seen) == 1 else [], total_count=1)
+
+    assert list(iter_by_id(search, page_size=1)) == [{"id": "7"}]
+    assert len(seen) == 2  # the next page was asked for after id 7
 
 
 def test_iter_by_id_refuses_caller_sorting_or_paging():
