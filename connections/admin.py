@@ -18,14 +18,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from connections import diagnosis as dx
 from connections.forms import ConnectionForm, forget_switches
-from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
-from connections.selectors import automations_relation
-from connections.services import (
-    PERMISSION_PROBES,
-    STORE_CONFIG_PROBE,
-    connection_save,
-    connection_verify,
+from connections.models import (
+    ADVANCED_FIELDS,
+    OAUTH_FIELDS,
+    SECRET_FIELDS,
+    AuthMethod,
+    Connection,
 )
+from connections.selectors import automations_relation
+from connections.services import connection_save
+from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE, connection_verify
 
 STATUS_COLOURS = {"verified": "#1e7e34", "unverified": "#8a6d00", "failed": "#b02a37"}
 
@@ -91,7 +93,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                 status,
                 (None, {"fields": ("name", "store_domain", "auth_method")}),
                 ("Credentials", {"fields": credentials}),
-                ("Advanced", {"fields": ("store_code", "verify_tls", "timeout_seconds")}),
+                ("Advanced", {"fields": ADVANCED_FIELDS}),
             )
         switches = forget_switches(obj)
         integration = ["access_token", *OAUTH_FIELDS]
@@ -130,7 +132,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             (
                 "Advanced",
                 {
-                    "fields": ("store_code", "verify_tls", "timeout_seconds", "allow_plain_http"),
+                    "fields": ADVANCED_FIELDS,
                     "classes": ("collapse",),
                 },
             ),

@@ -7,7 +7,6 @@ detail for whoever runs the portal. None of these ever contains a credential.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from django.core.signing import BadSignature
@@ -340,7 +339,7 @@ def diagnose_transport_error(error: Exception, *, host: str, timeout: int) -> Di
     if isinstance(error, magento_errors.RequestTimeoutError):
         return make_diagnosis(TIMEOUT, detail=detail, host=host, timeout=timeout)
     if isinstance(error, magento_errors.TransportError):
-        if _looks_like_dns_failure(error):
+        if isinstance(error, magento_errors.NameNotFoundError):
             return make_diagnosis(DNS_FAILED, detail=detail, host=host)
         return make_diagnosis(CONNECTION_FAILED, detail=detail, host=host)
     if isinstance(error, magento_errors.MaintenanceError):
@@ -351,38 +350,12 @@ def diagnose_transport_error(error: Exception, *, host: str, timeout: int) -> Di
         return make_diagnosis(RATE_LIMITED, detail=detail, host=host)
     if isinstance(error, magento_errors.PermissionDeniedError):
         return make_diagnosis(ACCESS_BLOCKED, detail=detail, host=host)
+    if isinstance(error, magento_errors.RedirectedError):
+        location = error.location or "another address"
+        return make_diagnosis(REDIRECTED, detail=detail, host=host, location=location)
     if isinstance(error, magento_errors.UnexpectedResponseError):
-        location = redirect_location(error)
-        if location is not None:
-            return make_diagnosis(REDIRECTED, detail=detail, host=host, location=location)
         if getattr(error, "status", None) in (401, 403):
             # A web page refusing access: a firewall or proxy in front of Magento said no.
             return make_diagnosis(ACCESS_BLOCKED, detail=detail, host=host)
         return make_diagnosis(NOT_MAGENTO, detail=detail, host=host)
     return None
-
-
-def _looks_like_dns_failure(error: Exception) -> bool:
-    text = str(error).lower()
-    if any(word in text for word in ("name resolution", "resolve", "getaddrinfo", "dns")):
-        return True
-    cause = error.__cause__ or error.__context__
-    seen = 0
-    while cause is not None and seen < 10:
-        if "gaierror" in type(cause).__name__.lower() or "NameResolution" in type(cause).__name__:
-            return True
-        cause = cause.__cause__ or cause.__context__
-        seen += 1
-    return False
-
-
-_REDIRECT_TARGET = re.compile(r"redirected the request to (\S+) \(HTTP")
-
-
-def redirect_location(error: Exception) -> str | None:
-    """Where a refused redirect pointed (query left out by the client), or None."""
-    status = getattr(error, "status", None)
-    if status is None or not 300 <= status < 400:
-        return None
-    match = _REDIRECT_TARGET.search(str(error))
-    return match.group(1) if match else "another address"

@@ -10,14 +10,15 @@ from connections import diagnosis as dx
 from connections.models import (
     DEFAULT_STORE_CODE,
     DEFAULT_TIMEOUT_SECONDS,
+    EDITABLE_FIELDS,
     MAX_TIMEOUT_SECONDS,
     MIN_TIMEOUT_SECONDS,
     OAUTH_FIELDS,
     SECRET_FIELDS,
     Connection,
 )
-from connections.services import VerificationResult, connection_check
 from connections.validation import connection_problems, timeout_problem
+from connections.verification import VerificationResult, connection_check
 
 SECRET_HELP = {
     "access_token": "From the integration's details (System > Extensions > Integrations).",
@@ -89,22 +90,7 @@ class ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = [
-            "name",
-            "store_domain",
-            "auth_method",
-            "access_token",
-            "consumer_key",
-            "consumer_secret",
-            "access_token_secret",
-            "admin_username",
-            "admin_password",
-            "totp_secret",
-            "store_code",
-            "verify_tls",
-            "timeout_seconds",
-            "allow_plain_http",
-        ]
+        fields = list(EDITABLE_FIELDS)
         widgets = {
             "auth_method": forms.RadioSelect,
             "store_domain": forms.TextInput(

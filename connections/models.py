@@ -37,6 +37,20 @@ SECRET_FIELDS = (
     "totp_secret",
 )
 OAUTH_FIELDS = ("consumer_key", "consumer_secret", "access_token_secret")
+# Settings most connections leave alone (the form's "Advanced" section).
+ADVANCED_FIELDS = ("store_code", "verify_tls", "timeout_seconds", "allow_plain_http")
+# What a person may set on a connection: the form, the admin and connection_update share it.
+EDITABLE_FIELDS = (
+    "name",
+    "store_domain",
+    "auth_method",
+    "access_token",
+    *OAUTH_FIELDS,
+    "admin_username",
+    "admin_password",
+    "totp_secret",
+    *ADVANCED_FIELDS,
+)
 
 # Defaults and limits the form, the services and the commands share with the columns below.
 DEFAULT_STORE_CODE = "all"  # Magento's code for every store view

@@ -23,7 +23,12 @@ from connections.models import (
 )
 from magento.errors import BlockedAddressError, TransportError
 from magento.netguard import check_target_host
-from magento.urls import InvalidStoreDomain, StoreAddress, parse_store_domain, validate_store_code
+from magento.store_domain import (
+    InvalidStoreDomain,
+    StoreAddress,
+    parse_store_domain,
+    validate_store_code,
+)
 
 MAX_SECRET_LENGTH = 1024
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
-from connections.services import PERMISSION_PROBES, STORE_CONFIG_PROBE
+from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE
 
 GUIDE_PAGES = {
     "overview": ("connections/guide/overview.html", "Connecting a store"),

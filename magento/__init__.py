@@ -24,9 +24,11 @@ from .errors import (
     InvalidTwoFactorCodeError,
     MagentoError,
     MaintenanceError,
+    NameNotFoundError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    RedirectedError,
     RequestTimeoutError,
     RouteNotFoundError,
     SignInWithheldError,
@@ -34,13 +36,16 @@ from .errors import (
     TLSError,
     TransportError,
     TwoFactorRequiredError,
+    TwoFactorUnavailableError,
     UnexpectedResponseError,
     UnknownOutcomeError,
     ValidationError,
+    is_transient,
+    retry_after,
 )
 from .netguard import check_target_host
 from .search import Filter, SearchCriteria, SearchResult, SortOrder, iter_by_id, iter_pages
-from .urls import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
+from .store_domain import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
 from .version import __version__
 
 __all__ = [
@@ -59,10 +64,12 @@ __all__ = [
     "MagentoClient",
     "MagentoError",
     "MaintenanceError",
+    "NameNotFoundError",
     "NotFoundError",
     "OAuth1Auth",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RedirectedError",
     "RefusalMemory",
     "RequestTimeoutError",
     "RouteNotFoundError",
@@ -76,13 +83,16 @@ __all__ = [
     "TokenCache",
     "TransportError",
     "TwoFactorRequiredError",
+    "TwoFactorUnavailableError",
     "UnexpectedResponseError",
     "UnknownOutcomeError",
     "ValidationError",
     "__version__",
     "check_target_host",
     "encode_query",
+    "is_transient",
     "iter_by_id",
     "iter_pages",
     "parse_store_domain",
+    "retry_after",
 ]

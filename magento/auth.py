@@ -35,8 +35,10 @@ from .errors import (
     InvalidCredentialsError,
     InvalidTwoFactorCodeError,
     MagentoError,
+    RouteNotFoundError,
     SignInWithheldError,
     TwoFactorRequiredError,
+    TwoFactorUnavailableError,
     UnexpectedResponseError,
 )
 
@@ -481,6 +483,19 @@ class AdminSessionAuth(MagentoAuth):
             token = client.request_token(path, body)
         except TwoFactorRequiredError:
             raise
+        except RouteNotFoundError as error:
+            if path != GOOGLE_AUTHENTICATE_PATH:
+                raise
+            # No 2FA module on this store: the code route does not exist at all.
+            raise TwoFactorUnavailableError(
+                "The store has no two-factor sign-in route (Magento's 2FA module is not "
+                "installed or is disabled), so a one-time code cannot be sent: sign in with the "
+                "user name and password alone.",
+                raw_message=error.raw_message,
+                status=error.status,
+                method=error.method,
+                path=error.path,
+            ) from None
         except AuthenticationError as error:
             raise self._refusal_for(error, path) from None
         if not isinstance(token, str) or not token.strip() or "\n" in token:

@@ -29,19 +29,19 @@ from .auth import MagentoAuth
 from .errors import (
     BlockedAddressError,
     MagentoError,
+    NameNotFoundError,
+    RedirectedError,
     RequestTimeoutError,
     StoreUnavailableError,
     TLSError,
     TransportError,
     UnexpectedResponseError,
     UnknownOutcomeError,
-    error_from_response,
-    error_from_unreadable_body,
-    parse_retry_after,
 )
 from .netguard import GuardedAdapter
+from .responses import error_from_response, error_from_unreadable_body, parse_retry_after
 from .search import render_value
-from .urls import StoreAddress, encode_query, parse_store_domain, validate_store_code
+from .store_domain import StoreAddress, encode_query, parse_store_domain, validate_store_code
 from .version import __version__
 
 __all__ = ["IDEMPOTENT_METHODS", "USER_AGENT", "MagentoClient"]
@@ -325,7 +325,8 @@ class MagentoClient:
                 message = (
                     f"The store address {self.address.host} could not be found (DNS lookup failed)."
                 )
-            elif "refused" in str(reason).lower():
+                return NameNotFoundError(message, **context), True
+            if "refused" in str(reason).lower():
                 message = f"Could not connect to {where}: the connection was refused."
             else:
                 message = f"Could not connect to {where}."
@@ -367,7 +368,7 @@ class MagentoClient:
             )
             raise self._scrubbed(error) from None
 
-    def _redirect_error(self, response, method, path) -> UnexpectedResponseError:
+    def _redirect_error(self, response, method, path) -> RedirectedError:
         location = response.headers.get("Location", "")
         target = urlsplit(urljoin(response.url or self.address.origin, location))
         shown_host = target.hostname or ""
@@ -382,9 +383,10 @@ class MagentoClient:
             _endpoint(self.address.host, self.address.port, self.address.scheme)
         ):
             hint = " Check the Store Domain: the store may live at the other address."
-        return UnexpectedResponseError(
+        return RedirectedError(
             f"The store redirected the request to {shown} (HTTP {response.status_code}); the "
             f"portal does not follow redirects.{hint}",
+            location=shown if target.scheme else "",
             status=response.status_code,
             method=method,
             path=path,

@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .errors import BlockedAddressError, TransportError
+from .errors import BlockedAddressError, NameNotFoundError
 
 __all__ = ["GuardedAdapter", "blocked_reason", "check_ip_address", "check_target_host"]
 
@@ -72,7 +72,7 @@ def check_target_host(host: str, port: int | None = None) -> None:
     """Resolve `host` and raise BlockedAddressError if any of its addresses is not public.
 
     Used when a connection is saved; the transport checks again on every connect.
-    Raises TransportError if the name cannot be resolved.
+    Raises NameNotFoundError if the name cannot be resolved.
     """
     host = host.strip().strip("[]")
     try:
@@ -83,7 +83,7 @@ def check_target_host(host: str, port: int | None = None) -> None:
     try:
         answers = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise TransportError(
+        raise NameNotFoundError(
             f"The store address {host} could not be found (DNS lookup failed). Check the "
             "Store Domain for typos."
         ) from None

@@ -78,6 +78,17 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def int_from_digits(value: object) -> int | None:
+    """The int an ASCII digit string spells ("42" -> 42), else None.
+
+    ASCII only: str.isdigit() is also true for "²" or "٣", which int() refuses or reads
+    differently, and an id in a store's answer is never written that way.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def render_value(value: object) -> str:
     """Render one filter value the way Magento compares it (datetimes as UTC 'Y-m-d H:i:s')."""
     if isinstance(value, bool):
@@ -329,7 +340,7 @@ def _read_id(item: Mapping[str, Any], id_key: str) -> int:
     raw = item.get(id_key)
     if is_int(raw):
         return raw
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit():  # "²".isdigit() is true
+    if int_from_digits(raw) is not None:
         return int(raw)
     # The store's answer, not the caller, is at fault here.
     raise UnexpectedResponseError(

@@ -13,6 +13,7 @@ from ..search import (
     DEFAULT_PAGE_SIZE,
     SearchCriteria,
     SearchResult,
+    int_from_digits,
     is_int,
     iter_by_id,
     iter_pages,
@@ -46,7 +47,7 @@ class RequestClient(Protocol):
 
 def positive_id(value: object, what: str) -> int:
     """An entity id as a positive int; digit strings (from forms) are accepted."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    if isinstance(value, str) and int_from_digits(value.strip()) is not None:
         value = int(value.strip())
     if not is_int(value):
         raise ValueError(f"{what} must be an integer id, got {value!r}")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import UnexpectedResponseError
-from ..search import is_int
+from ..search import int_from_digits, is_int
 from ._base import Resource, expect_object, positive_id
 
 TRACK_FIELDS = ("carrier_code", "title", "track_number")
@@ -100,7 +100,7 @@ class Shipments(Resource):
                 body["tracks"] = [_track(track) for track in tracks]
         path = f"/V1/order/{order_id}/ship"
         answer = self.client.request("POST", path, json=body)
-        if isinstance(answer, str) and answer.isdigit():
+        if int_from_digits(answer) is not None:
             answer = int(answer)  # some PHP setups send ids as numeric strings
         if not is_int(answer) or answer <= 0:
             raise UnexpectedResponseError(

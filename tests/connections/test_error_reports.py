@@ -9,7 +9,7 @@ from django.core.signals import got_request_exception
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from connections import services
+from connections import verification
 from magento.auth import ADMIN_TOKEN_PATH, GOOGLE_AUTHENTICATE_PATH
 from magento.client import MagentoClient
 from tests.connections.conftest import SECRETS, assert_no_secret
@@ -25,7 +25,7 @@ def test_error_report_of_a_crash_during_verification_holds_no_secret(
         raise RuntimeError("a bug while checking the store")
 
     if where == "before calling the store":
-        monkeypatch.setattr(services, "_preflight", crash)
+        monkeypatch.setattr(verification, "_preflight", crash)
     else:
         # Deep in the client, whose frames hold the sign-in body with the password.
         original_send = MagentoClient._send

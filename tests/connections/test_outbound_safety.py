@@ -8,7 +8,7 @@ import responses
 from connections import diagnosis as dx
 from connections.forms import ConnectionForm
 from connections.models import Connection
-from connections.services import connection_check
+from connections.verification import connection_check
 from tests.connections.conftest import REST, SECRETS
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from connections import diagnosis as dx
-from connections import forms, services
+from connections import forms, services, verification
 from connections.models import Connection, ConnectionStatus
-from connections.services import VerificationResult, connection_create, connection_update
+from connections.services import connection_create, connection_update
+from connections.verification import VerificationResult
 from tests.connections.conftest import assert_no_secret, token_fields
 from tests.connections.test_admin import ADD_URL, LIST_URL, change_url, form_data
 
@@ -41,7 +42,9 @@ def test_test_button_on_a_connection_deleted_during_the_check(
     editor_client, make_connection, monkeypatch
 ):
     connection = make_connection(status=ConnectionStatus.UNVERIFIED)
-    check_that_first(monkeypatch, services, lambda c: Connection.objects.filter(pk=c.pk).delete())
+    check_that_first(
+        monkeypatch, verification, lambda c: Connection.objects.filter(pk=c.pk).delete()
+    )
     url = reverse("admin:connections_connection_test", args=[connection.pk])
     response = editor_client.post(url, follow=True)
     assert response.status_code == 200
@@ -61,7 +64,7 @@ def test_test_action_on_a_connection_saved_with_other_credentials_during_the_che
             credentials_version=F("credentials_version") + 1
         )
 
-    check_that_first(monkeypatch, services, save_new_credentials, code=dx.TOKEN_REJECTED)
+    check_that_first(monkeypatch, verification, save_new_credentials, code=dx.TOKEN_REJECTED)
     response = editor_client.post(
         LIST_URL,
         {"action": "test_connections", "_selected_action": [connection.pk]},

@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 from connections import diagnosis as dx
+from connections.clients import connection_client
 from connections.models import Connection, ConnectionStatus
-from connections.services import (
-    connection_check,
-    connection_client,
-    connection_create,
-    connection_update,
-)
-from connections.services import connection_verify as verify
+from connections.services import connection_create, connection_update
+from connections.verification import connection_check
+from connections.verification import connection_verify as verify
 from magento.errors import BlockedAddressError, InvalidCredentialsError, SignInWithheldError
 from magento.sandbox.store import DEFAULT_GRANTS
 from tests.connections.conftest import assert_no_secret

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection as db
 from django.urls import reverse
 
-from connections import forms, services
+from connections import forms, services, verification
 from tests.connections.conftest import SECRETS, healthy_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def atomic_state_during_check(monkeypatch):
     seen: list[bool] = []
-    real = services.connection_check
+    real = verification.connection_check
 
     def spy(**kwargs):
         seen.append(db.in_atomic_block)
@@ -23,6 +23,7 @@ def atomic_state_during_check(monkeypatch):
 
     monkeypatch.setattr(forms, "connection_check", spy)
     monkeypatch.setattr(services, "connection_check", spy)
+    monkeypatch.setattr(verification, "connection_check", spy)
     return seen
 
 
@@ -53,5 +54,5 @@ def test_verify_calls_the_store_outside_a_transaction(
 ):
     connection = make_connection()
     healthy_store(store_mock)
-    assert services.connection_verify(connection=connection).ok
+    assert verification.connection_verify(connection=connection).ok
     assert atomic_state_during_check == [False]

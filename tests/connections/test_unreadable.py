@@ -11,7 +11,7 @@ from django.urls import reverse
 from connections import diagnosis as dx
 from connections.keys import _fernet
 from connections.models import Connection
-from connections.services import connection_verify
+from connections.verification import connection_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ import responses
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
 from connections.selectors import connection_list_verified
-from connections.services import connection_check, connection_create, connection_verify
+from connections.services import connection_create
+from connections.verification import connection_check, connection_verify
 from tests.connections.conftest import (
     ADMIN_TOKEN,
     REST,
@@ -582,7 +583,7 @@ def test_verify_records_failure_then_success(store_mock, make_connection):
 
 
 def test_client_builder_passes_the_connection_settings(make_connection, settings):
-    from connections.services import connection_client
+    from connections.clients import connection_client
 
     connection = make_connection(store_code="default", verify_tls=False, timeout_seconds=45)
     client = connection_client(connection)
@@ -595,7 +596,7 @@ def test_client_builder_passes_the_connection_settings(make_connection, settings
 
 
 def test_client_builder_refuses_plain_http_without_opt_in(make_connection):
-    from connections.services import PlainHttpNotAllowed, connection_client
+    from connections.clients import PlainHttpNotAllowed, connection_client
 
     connection = make_connection(store_domain="http://plain.example.com")
     with pytest.raises(PlainHttpNotAllowed):
@@ -607,7 +608,7 @@ def test_client_builder_refuses_plain_http_without_opt_in(make_connection):
 def test_client_builder_refuses_plain_http_to_a_public_store_with_private_targets_on(
     make_connection, settings
 ):
-    from connections.services import PlainHttpNotAllowed, connection_client
+    from connections.clients import PlainHttpNotAllowed, connection_client
 
     settings.ALLOW_PRIVATE_NETWORK_TARGETS = True
     # Saved while the name pointed into the private network; now it resolves to a public address.

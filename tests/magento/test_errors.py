@@ -18,10 +18,8 @@ from magento.errors import (
     TwoFactorRequiredError,
     UnexpectedResponseError,
     ValidationError,
-    error_from_response,
-    parse_retry_after,
-    render_message,
 )
+from magento.responses import error_from_response, parse_retry_after, render_message
 from tests.shared_data import load_error
 
 MAINTENANCE_PAGE = b"""<!doctype html>

@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.selectors import connection_get_by_name
-from connections.services import connection_verify
+from connections.verification import connection_verify
 
 
 class Command(BaseCommand):

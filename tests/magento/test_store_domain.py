@@ -2,7 +2,7 @@
 
 import pytest
 
-from magento.urls import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
+from magento.store_domain import InvalidStoreDomain, StoreAddress, encode_query, parse_store_domain
 
 
 @pytest.mark.parametrize(
