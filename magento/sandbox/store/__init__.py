@@ -1,0 +1,183 @@
+"""The sandbox store's data: customers, products, orders and shipments, in memory and thread safe.
+
+Entities are kept in the shape Magento answers with (see the published samples). Orders are kept
+compact and expanded to the full order body only when served, so seeding 100,000 of them is quick.
+Each kind is a Table (table.py) with sorted indexes on id, updated_at and created_at, so the
+polling queries (entity_id > last seen, or updated_at >= last poll) never scan every order.
+"""
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from .. import fake_data
+from ..auth import Credentials
+from ..errors import internal_error
+from ..search import Criteria, UnknownField
+from ..table import stable_hash
+from .common import dumps as _dumps
+from .common import format_time
+from .customers import CustomerRecords
+from .orders import OrderRecords
+from .products import ProductRecords
+from .shipments import ShipmentRecords
+
+__all__ = ["ADMIN_TOKEN_LIFETIME", "DEFAULT_GRANTS", "SandboxStore", "format_time", "stable_hash"]
+
+ADMIN_TOKEN_LIFETIME = 4 * 3600
+# What an integration gets when nothing else is configured: everything the portal uses.
+DEFAULT_GRANTS = frozenset(
+    {
+        "Magento_Customer::customer",
+        "Magento_Catalog::products",
+        "Magento_Sales::sales",
+        "Magento_Backend::store",
+    }
+)
+
+
+class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecords):
+    """An in-memory Magento store: entities, flags and credentials, safe to use from threads.
+
+    `clock` returns the current Unix time (inject a fake one in tests); `random_seed` makes the
+    generated data repeatable.
+    """
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials | None = None,
+        clock: Callable[[], float] = time.time,
+        random_seed: int | None = None,
+        bearer_enabled: bool = False,
+        two_factor_enabled: bool = True,
+        two_factor_configured: bool = True,
+        input_limits_enabled: bool = True,
+        granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
+        admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
+    ):
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.rng = random.Random(random_seed)
+        self.credentials = credentials or Credentials.generate()
+        self.bearer_enabled = bearer_enabled
+        self.two_factor_enabled = two_factor_enabled
+        # False: 2FA is on store-wide but the admin user has not set up Google Authenticator.
+        self.two_factor_configured = two_factor_configured
+        self.input_limits_enabled = input_limits_enabled
+        self.granted_resources = set(granted_resources)
+        self.admin_token_lifetime = admin_token_lifetime
+        self.base_url = "http://127.0.0.1/"
+        self._init_customers()
+        self._init_products()
+        self._init_orders()
+        self._init_shipments()
+
+    # ----------------------------------------------------------------- time
+
+    def now(self) -> str:
+        """The current time as Magento writes it."""
+        return format_time(self.clock())
+
+    # ---------------------------------------------------------------- search
+
+    def search_json(self, kind: str, criteria: Criteria) -> bytes:
+        """GET list endpoints: filter, sort and page one entity kind ("customers", "products",
+        "orders") into Magento's search result envelope, encoded (orders come from the JSON
+        cache)."""
+        with self.lock:
+            table = self._kind(kind)[0]
+            page, total = self._search_page(kind, criteria)
+            if kind == "orders":
+                fragments = [self._order_json(table.rows[row_id]) for row_id in page]
+            else:
+                fragments = [_dumps(table.rows[row_id]) for row_id in page]
+        return (
+            '{"items":['
+            + ",".join(fragments)
+            + '],"search_criteria":'
+            + _dumps(criteria.echo)
+            + ',"total_count":'
+            + str(total)
+            + "}"
+        ).encode()
+
+    def _search_page(self, kind: str, criteria: Criteria) -> tuple[list[int], int]:
+        table, id_field, value_of, known = self._kind(kind)
+        if id_field == "id":
+            # EAV entities (customers, products) carry "id" but their table column is entity_id.
+            criteria = _with_field_alias(criteria, "entity_id", "id")
+        try:
+            return table.search(criteria, id_field=id_field, value_of=value_of, known=known)
+        except UnknownField:
+            raise internal_error() from None
+
+    def _kind(self, kind: str):
+        if kind == "customers":
+            return (self.customers, "id", self._customer_value, self._customer_fields.__contains__)
+        if kind == "products":
+            return (self.products, "id", self._product_value, self._product_known)
+        if kind == "orders":
+            return (self.orders, "entity_id", self._order_value, self._order_fields.__contains__)
+        raise ValueError(kind)
+
+    # --------------------------------------------------------------- seeding
+
+    def seed(
+        self, *, customers: int = 0, products: int = 0, orders: int = 0, days: int = 90
+    ) -> None:
+        """Fill the store with generated customers, products and orders spread over `days`."""
+        with self.lock:
+            for _ in range(products):
+                self.product_save(fake_data.product(self.rng, self.products.next_id))
+            for _ in range(customers):
+                self.add_random_customer()
+            if orders:
+                self._seed_orders(orders, days)
+
+    def add_random_customer(self) -> dict:
+        """Create one generated customer with an address."""
+        with self.lock:
+            identity = fake_data.person(self.rng, self.customers.next_id)
+            identity["addresses"] = [
+                fake_data.address(self.rng, identity["firstname"], identity["lastname"])
+            ]
+            return self.customer_create(identity)
+
+    def _seed_orders(self, count: int, days: int) -> None:
+        if not self.products.ids:
+            self.product_save(fake_data.product(self.rng, 1))
+        customer_ids = self.customers.ids
+        now = self.clock()
+        start = now - days * 86400
+        step = (days * 86400) / max(count, 1)
+        states = ("complete", "complete", "processing", "new", "new", "canceled")
+        rng = self.rng
+        first_new = self.orders.next_id
+        for number in range(count):
+            created = format_time(start + number * step)
+            state = states[rng.randrange(len(states))]
+            customer_id = rng.choice(customer_ids) if customer_ids and rng.random() < 0.8 else None
+            self._place_order(
+                customer_id=customer_id,
+                lines=None,
+                state=state,
+                status=None,
+                created_at=created,
+                index=False,
+            )
+        self.orders.add_many(list(range(first_new, self.orders.next_id)))
+
+
+def _with_field_alias(criteria: Criteria, alias: str, name: str) -> Criteria:
+    """A copy of the criteria with `alias` read as `name` in filters and sort orders."""
+    groups = [
+        [dict(item, field=name) if item["field"] == alias else item for item in group]
+        for group in criteria.filter_groups
+    ]
+    orders = [
+        (name if field == alias else field, ascending) for field, ascending in criteria.sort_orders
+    ]
+    return dataclasses.replace(criteria, filter_groups=groups, sort_orders=orders)
