@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -25,7 +24,7 @@ from connections.models import (
     AuthMethod,
     Connection,
 )
-from connections.selectors import automations_relation
+from connections.selectors import with_automation_counts
 from connections.services import connection_save
 from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE, connection_verify
 
@@ -169,9 +168,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         # Credentials are decrypted only when a page really needs them, so the list keeps
         # working even if the encryption keys changed.
         queryset = super().get_queryset(request).defer(*SECRET_FIELDS, "admin_token")
-        if automations_relation() is not None:
-            queryset = queryset.annotate(automation_count=Count("automations", distinct=True))
-        return queryset
+        return with_automation_counts(queryset)
 
     # -- columns and read-only values -----------------------------------------------------------
 

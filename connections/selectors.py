@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.db.models.functions import Lower
+from django.apps import apps
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 
 from connections.models import SECRET_FIELDS, Connection, ConnectionStatus
 
 
-def automations_relation():
-    """The reverse relation from automations to a connection, once the automations app adds it."""
-    for relation in Connection._meta.related_objects:
-        if relation.get_accessor_name() == "automations":
-            return relation
-    return None
+def with_automation_counts(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
+    """Annotate `automation_count`: automations whose trigger or any step uses the connection.
+
+    The automations app is looked up by name (it builds on connections, not the other way).
+    """
+    try:
+        automation = apps.get_model("automations", "Automation")
+    except LookupError:
+        return queryset
+    using = (
+        automation.objects.filter(
+            Q(trigger__connection=OuterRef("pk")) | Q(steps__connection=OuterRef("pk"))
+        )
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(count=Count("pk", distinct=True))
+        .values("count")[:1]
+    )
+    return queryset.annotate(automation_count=Coalesce(Subquery(using), 0))
 
 
 def connection_get_by_name(name: str) -> Connection | None:

@@ -202,8 +202,39 @@ def test_list_shows_status_last_verified_and_used_by(editor_client, make_connect
     assert "Last verified" in page and "Used by" in page
     # What the issue asks for comes before the long Store Domain, so narrow screens keep it.
     assert page.index("Used by") < page.index("Store Domain")
-    assert "—" in page  # no automations relation yet
+    assert "0 automations" in page
     assert_no_secret(page)
+
+
+def test_used_by_counts_each_automation_once_whether_trigger_or_step(
+    editor_client, make_connection
+):
+    from automations.models import Automation, AutomationStep, TriggerSubscription
+
+    main = make_connection(name="Main shop")
+    other = make_connection(name="Other shop")
+    both = Automation.objects.create(name="Ship new orders")
+    TriggerSubscription.objects.create(automation=both, connection=main, trigger_id="order_created")
+    AutomationStep.objects.create(
+        automation=both, position=1, action_id="create_shipment", connection=main
+    )
+    AutomationStep.objects.create(
+        automation=both, position=2, action_id="get_product_by_sku", connection=main
+    )
+    copy = Automation.objects.create(name="Copy customers")
+    TriggerSubscription.objects.create(
+        automation=copy, connection=other, trigger_id="customer_created"
+    )
+    AutomationStep.objects.create(
+        automation=copy, position=1, action_id="create_customer", connection=main
+    )
+    page = editor_client.get(LIST_URL).content.decode()
+    rows = {
+        name: page[page.index(f">{name}<") :].split("</tr>", 1)[0]
+        for name in ("Main shop", "Other shop")
+    }
+    assert "2 automations" in rows["Main shop"]
+    assert "1 automation<" in rows["Other shop"]
 
 
 def test_change_page_links_the_last_problem_to_the_guide(editor_client, make_connection):
