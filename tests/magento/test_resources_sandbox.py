@@ -136,7 +136,8 @@ def test_orders_walk_by_id_and_by_page_see_each_order_once(client):
 
 
 def test_search_with_more_than_ten_filters_is_signed_correctly(client):
-    # Natural-order OAuth signing matters from [10] on (API-FACTS addendum).
+    # Natural-order OAuth signing matters from [10] on (addendum of
+    # tests/fixtures/magento/API-FACTS.md).
     statuses = [f"status_{n}" for n in range(11)] + ["complete", "processing", "pending"]
     criteria = SearchCriteria().where_any(*[("status", "eq", status) for status in statuses])
     result = client.orders.search(criteria.with_page_size(50))
