@@ -44,8 +44,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m magento.sandbox.benchmark
 
+# `make sandbox SANDBOX_PORT=8082` when 8081 is taken (0 picks a free port).
+SANDBOX_PORT ?= 8081
 sandbox: $(STAMP)
-	$(BIN)/python manage.py magento_sandbox
+	$(BIN)/python manage.py magento_sandbox --port $(SANDBOX_PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
