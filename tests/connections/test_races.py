@@ -14,8 +14,14 @@ from connections import diagnosis as dx
 from connections import forms, services
 from connections.models import Connection, ConnectionStatus
 from connections.services import VerificationResult, connection_create, connection_update
-from tests.connections.conftest import assert_no_secret, token_fields
-from tests.connections.test_admin import ADD_URL, LIST_URL, change_url, form_data
+from tests.connections.helpers import (
+    ADD_URL,
+    LIST_URL,
+    assert_no_secret,
+    change_url,
+    form_data,
+    token_fields,
+)
 
 pytestmark = pytest.mark.django_db
 

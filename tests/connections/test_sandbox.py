@@ -15,7 +15,7 @@ from connections.services import (
 from connections.services import connection_verify as verify
 from magento.errors import BlockedAddressError, InvalidCredentialsError, SignInWithheldError
 from magento.sandbox.store import DEFAULT_GRANTS
-from tests.connections.conftest import assert_no_secret
+from tests.connections.helpers import assert_no_secret
 
 pytestmark = pytest.mark.django_db
 

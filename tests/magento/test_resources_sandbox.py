@@ -6,10 +6,7 @@ from requests_oauthlib import OAuth1
 
 from magento import IntegrationTokenAuth, MagentoClient, NotFoundError, OAuth1Auth
 from magento.search import SearchCriteria
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
+from tests.helpers import no_sleep
 
 
 @pytest.fixture
