@@ -1,17 +1,28 @@
-"""Fixtures shared by the whole suite: staff users in each role, and a real browser."""
+"""Fixtures shared by the whole suite: a strict Magento mock, staff users in each role, a browser.
+
+Helpers that are not fixtures are in tests/helpers.py.
+"""
 
 import os
 import shutil
 
 import pytest
+import responses
 from django.contrib.auth.models import Group
 
 from automations.roles import AUDITORS, EDITORS
+from tests.helpers import PASSWORD
 
 # The sandbox store fixtures (`sandbox_store`, `sandbox_factory`) for every test folder.
 pytest_plugins = ["tests.magento.sandbox.fixtures"]
 
-PASSWORD = "correct horse battery staple"
+
+@pytest.fixture
+def store_mock():
+    """A strict `responses` mock of the store: every registered answer must be asked for, and a
+    request with no registered answer fails."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
-"""Access to ../shared/magento: Adobe's published sample bodies and the official schema subset.
+"""Adobe's published sample bodies and the official schema subset, kept in tests/fixtures/magento.
 
-CI clones the repository into a fresh folder with a copy of shared/ beside it, so the folder is
-found relative to the repository, never by an absolute path.
+See tests/fixtures/magento/README.md for where they come from and how to refresh them.
 """
 
 import copy
@@ -10,8 +9,7 @@ from functools import cache
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_DIR.parent / "shared"
-MAGENTO_DIR = SHARED_DIR / "magento"
+MAGENTO_DIR = REPO_DIR / "tests" / "fixtures" / "magento"
 
 
 @cache

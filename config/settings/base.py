@@ -73,6 +73,8 @@ TEMPLATES = [
 _sqlite_default = f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
 DATABASES = {"default": env.db("DATABASE_URL", default=_sqlite_default)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, plus making the file's folder when the database is first opened.
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait (busy timeout)
@@ -88,7 +90,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _name = DATABASES["default"]["NAME"]
     if _name and _name != ":memory:" and not Path(_name).is_absolute():
         DATABASES["default"]["NAME"] = str(project_path(_name))
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 

@@ -1,9 +1,9 @@
 """Regenerate entity_fields.json from the official schema subset (after a schema update).
 
 The sandbox reads request bodies the way Magento does: each entity only knows the properties of its
-data interface. Those property names and types come from Adobe's published schema, kept in
-../shared/magento/schema/subset.json beside the repository; this script copies just the names and
-types into a small file inside the package so the sandbox needs nothing outside the repository.
+data interface. Those property names and types come from Adobe's published schema, kept for the
+tests in tests/fixtures/magento/schema/subset.json; this script copies just the names and types
+into a small file inside the package, so the installed sandbox needs no test files.
 
 Usage: python -m magento.sandbox.build_entity_fields [path/to/subset.json]
 """
@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 OUTPUT = Path(__file__).with_name("entity_fields.json")
-DEFAULT_SUBSET = (
-    Path(__file__).resolve().parents[3] / "shared" / "magento" / "schema" / "subset.json"
-)
+REPO_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_SUBSET = REPO_DIR / "tests" / "fixtures" / "magento" / "schema" / "subset.json"
 
 
 def _describe(prop: dict) -> dict:
@@ -40,7 +39,7 @@ def build(subset: dict) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """Read the subset (default: the shared copy beside the repository) and write the JSON file."""
+    """Read the subset (default: the copy the tests use) and write the JSON file."""
     source = Path(argv[1]) if len(argv) > 1 else DEFAULT_SUBSET
     subset = json.loads(source.read_text(encoding="utf-8"))
     OUTPUT.write_text(json.dumps(build(subset), indent=1, sort_keys=True) + "\n", encoding="utf-8")

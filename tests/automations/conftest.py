@@ -4,5 +4,4 @@ from tests.connections.conftest import (  # noqa: F401
     fake_dns,
     loopback_only,
     make_connection,
-    store_mock,
 )

@@ -154,7 +154,7 @@ def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_
     result = run_python(code, base_env(tmp_path))
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
-    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["engine"] == "config.sqlite"  # Django's SQLite backend, see config/sqlite
     assert loaded["name"] == str(tmp_path / "portal.sqlite3")
     assert loaded["options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in loaded["options"]["init_command"]
@@ -177,6 +177,23 @@ def test_web_and_worker_open_the_same_database_whatever_their_working_directory(
     assert from_repo.returncode == 0, from_repo.stderr
     assert from_repo.stdout == from_elsewhere.stdout
     assert from_repo.stdout.strip() == str(REPO_DIR / "var" / "portal.sqlite3")
+
+
+def test_loading_the_settings_makes_no_folder_opening_the_database_does(tmp_path):
+    # Printing a path (as the tests above do with the project's own var/) must leave no folder.
+    data_dir = tmp_path / "data" / "portal"
+    env = base_env(tmp_path, DATA_DIR=str(data_dir), **PRODUCTION_ENV)
+    loaded = run_python(PRINT_DATABASE_NAME, env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == str(data_dir / "portal.sqlite3")
+    assert not (tmp_path / "data").exists()
+    opened = run_python(
+        "import django; django.setup(); from django.db import connection;"
+        "connection.ensure_connection()",
+        env,
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert (data_dir / "portal.sqlite3").is_file()
 
 
 def test_a_relative_data_dir_is_taken_from_the_project_folder_not_the_working_directory(tmp_path):

@@ -11,47 +11,23 @@ from django.utils import timezone
 
 from connections import diagnosis as dx
 from connections.models import Connection, ConnectionStatus
-from tests.connections.conftest import (
+from tests.connections.helpers import (
+    ADD_URL,
     ADMIN_TOKEN,
+    LIST_URL,
     REST,
     SECRETS,
     add_probes,
     add_store_configs,
     assert_no_secret,
+    change_url,
+    form_data,
     healthy_store,
     load_error_unauthorized,
     refuse_everything,
 )
 
 pytestmark = pytest.mark.django_db
-
-ADD_URL = reverse("admin:connections_connection_add")
-LIST_URL = reverse("admin:connections_connection_changelist")
-
-
-def change_url(connection):
-    return reverse("admin:connections_connection_change", args=[connection.pk])
-
-
-def form_data(**extra):
-    data = {
-        "name": "Main store",
-        "store_domain": "shop.example.com",
-        "auth_method": "integration_token",
-        "access_token": SECRETS["access_token"],
-        "consumer_key": "",
-        "consumer_secret": "",
-        "access_token_secret": "",
-        "admin_username": "",
-        "admin_password": "",
-        "totp_secret": "",
-        "store_code": "all",
-        "verify_tls": "on",
-        "timeout_seconds": "30",
-        "_save": "Save",
-    }
-    data.update(extra)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_add_page_offers_both_methods_and_links_the_guide(editor_client):

@@ -12,7 +12,7 @@ from connections.clients import ConnectionUnusable, connection_client_for_task
 from connections.keys import _fernet
 from magento.auth import AdminSessionAuth, IntegrationTokenAuth
 from magento.client import MagentoClient
-from tests.connections.conftest import SECRETS, assert_no_secret
+from tests.connections.helpers import SECRETS, assert_no_secret
 
 pytestmark = pytest.mark.django_db
 

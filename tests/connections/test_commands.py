@@ -13,7 +13,7 @@ from django.db import connection as db
 from connections import diagnosis as dx
 from connections.keys import _fernet
 from connections.models import Connection, ConnectionStatus
-from tests.connections.conftest import (
+from tests.connections.helpers import (
     ADMIN_TOKEN,
     REST,
     SECRETS,

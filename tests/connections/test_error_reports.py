@@ -12,7 +12,7 @@ from django.views.debug import ExceptionReporter
 from connections import verification
 from magento.auth import ADMIN_TOKEN_PATH, GOOGLE_AUTHENTICATE_PATH
 from magento.client import MagentoClient
-from tests.connections.conftest import SECRETS, assert_no_secret
+from tests.connections.helpers import SECRETS, assert_no_secret
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,14 @@ from connections import forms, services, verification
 from connections.models import Connection, ConnectionStatus
 from connections.services import connection_create, connection_update
 from connections.verification import VerificationResult
-from tests.connections.conftest import assert_no_secret, token_fields
-from tests.connections.test_admin import ADD_URL, LIST_URL, change_url, form_data
+from tests.connections.helpers import (
+    ADD_URL,
+    LIST_URL,
+    assert_no_secret,
+    change_url,
+    form_data,
+    token_fields,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
-from tests.connections.conftest import SECRETS, assert_no_secret
+from tests.connections.helpers import SECRETS, assert_no_secret
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

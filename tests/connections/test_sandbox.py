@@ -12,7 +12,7 @@ from connections.verification import connection_check
 from connections.verification import connection_verify as verify
 from magento.errors import BlockedAddressError, InvalidCredentialsError, SignInWithheldError
 from magento.sandbox.store import DEFAULT_GRANTS
-from tests.connections.conftest import assert_no_secret
+from tests.connections.helpers import assert_no_secret
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.db import connection as db
 from django.urls import reverse
 
 from connections.models import SECRET_FIELDS, Connection
-from tests.connections.conftest import (
+from tests.connections.helpers import (
     ADMIN_TOKEN,
     SECRETS,
     assert_no_secret,

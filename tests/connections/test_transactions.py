@@ -7,7 +7,7 @@ from django.db import connection as db
 from django.urls import reverse
 
 from connections import forms, services, verification
-from tests.connections.conftest import SECRETS, healthy_store
+from tests.connections.helpers import SECRETS, healthy_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

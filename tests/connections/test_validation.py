@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from connections.forms import ConnectionForm
 from connections.services import connection_create
-from tests.connections.conftest import SECRETS
+from tests.connections.helpers import SECRETS
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_duplicate_name_ignores_case(make_connection):
 
 
 def test_renaming_to_own_name_is_fine(make_connection, store_mock):
-    from tests.connections.conftest import healthy_store
+    from tests.connections.helpers import healthy_store
 
     connection = make_connection(name="Main store")
     healthy_store(store_mock)

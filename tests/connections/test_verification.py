@@ -13,7 +13,7 @@ from connections.models import Connection, ConnectionStatus
 from connections.selectors import connection_list_verified
 from connections.services import connection_create
 from connections.verification import connection_check, connection_verify
-from tests.connections.conftest import (
+from tests.connections.helpers import (
     ADMIN_TOKEN,
     REST,
     SECRETS,
@@ -24,9 +24,9 @@ from tests.connections.conftest import (
     oauth_fields,
     refuse_everything,
     session_fields,
-    store_configs,
     token_fields,
 )
+from tests.helpers import store_configs
 from tests.shared_data import load_error, load_sample
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,9 @@
 """Check a request body we send against the official Magento 2.4.8 schema (names and types).
 
-The schema's `required` lists are ignored: they are stricter than Magento (see API-FACTS,
-"Where the official schema and real Magento disagree"). Unknown property names are errors,
-because Magento answers them with 400 "%fieldName" is not supported.
+The schema's `required` lists are ignored: they are stricter than Magento (see
+tests/fixtures/magento/API-FACTS.md, "Where the official schema and real Magento disagree").
+Unknown property names are errors, because Magento answers them with 400 "%fieldName" is not
+supported.
 
     assert_matches_schema(body, ("/V1/customers", "post"))           # an operation's request body
     assert_matches_schema(body["customer"], "customer-data-customer-interface")  # a definition

@@ -11,7 +11,6 @@ from urllib.parse import quote, unquote, urlsplit
 import pyotp
 import pytest
 import requests
-import responses
 
 from magento import (
     AdminSessionAuth,
@@ -29,7 +28,8 @@ from magento import (
     UnexpectedResponseError,
 )
 from magento.auth import natural_compare, oauth_base_string, signed_path
-from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: F401
+from magento.sandbox import FakeClock
+from tests.helpers import no_sleep
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 
@@ -49,46 +49,35 @@ ADMIN_TOKEN = load_sample("admin-token-response")
 SECOND_TOKEN = "9zsecondtoken00000000000000000zz"
 
 
-@pytest.fixture
-def rs():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-class FakeClock:
-    def __init__(self, now=1_800_000_000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
+NOW = 1_800_000_000.0  # where every FakeClock of these tests starts
 
 
 def make_client(auth, **options):
-    options.setdefault("sleep", lambda seconds: pytest.fail(f"unexpected sleep {seconds}"))
+    options.setdefault("sleep", no_sleep)
     return MagentoClient(STORE, auth, **options)
 
 
-def calls_to(rs, url):
-    return [call for call in rs.calls if call.request.url.split("?")[0] == url]
+def calls_to(store_mock, url):
+    return [call for call in store_mock.calls if call.request.url.split("?")[0] == url]
 
 
 # -- bearer -------------------------------------------------------------------------------------
 
 
-def test_bearer_token_is_sent_as_authorization_header(rs):
-    rs.get(CONFIGS_URL, json=[{"code": "default"}])
+def test_bearer_token_is_sent_as_authorization_header(store_mock):
+    store_mock.get(CONFIGS_URL, json=[{"code": "default"}])
     client = make_client(IntegrationTokenAuth(ACCESS_TOKEN))
     assert client.request("GET", "/V1/store/storeConfigs") == [{"code": "default"}]
-    assert rs.calls[0].request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert store_mock.calls[0].request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
 
 
-def test_bearer_401_is_not_retried(rs):
+def test_bearer_401_is_not_retried(store_mock):
     status, body = load_error("unauthorized_consumer")
-    rs.get(CONFIGS_URL, status=status, json=body)
+    store_mock.get(CONFIGS_URL, status=status, json=body)
     client = make_client(IntegrationTokenAuth(ACCESS_TOKEN))
     with pytest.raises(AuthenticationError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
     assert refused.value.resources == "Magento_Backend::store"
 
 
@@ -186,12 +175,12 @@ def twelve_filter_search():
     return pairs
 
 
-def test_signed_search_with_twelve_filters_matches_magentos_natural_order(rs):
-    rs.get(SEARCH_URL, json={"items": [], "total_count": 0})
+def test_signed_search_with_twelve_filters_matches_magentos_natural_order(store_mock):
+    store_mock.get(SEARCH_URL, json={"items": [], "total_count": 0})
     client = oauth_client()
     client.request("GET", "/V1/customers/search", params=twelve_filter_search())
 
-    sent = rs.calls[0].request
+    sent = store_mock.calls[0].request
     header = parse_oauth_header(sent.headers["Authorization"])
     assert header["oauth_signature_method"] == "HMAC-SHA256"
     assert header["oauth_consumer_key"] == CONSUMER_KEY
@@ -207,45 +196,47 @@ def test_signed_search_with_twelve_filters_matches_magentos_natural_order(rs):
     assert byte_order.index(group.format(10)) < byte_order.index(group.format(2))
 
 
-def test_signed_query_decodes_plus_as_plus_and_space_from_percent_20(rs):
-    rs.get(SEARCH_URL, json={"items": []})
+def test_signed_query_decodes_plus_as_plus_and_space_from_percent_20(store_mock):
+    store_mock.get(SEARCH_URL, json={"items": []})
     client = oauth_client()
     client.request("GET", "/V1/customers/search", params=[("q", "a+b c")])
-    sent = rs.calls[0].request
+    sent = store_mock.calls[0].request
     assert sent.url.endswith("?q=a%2Bb%20c")
     header = parse_oauth_header(sent.headers["Authorization"])
     assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", sent.url, header))
 
 
-def test_signed_post_with_json_body_and_store_code(rs):
+def test_signed_post_with_json_body_and_store_code(store_mock):
     url = f"{STORE}/rest/default/V1/customers"
-    rs.post(url, json={"id": 7})
+    store_mock.post(url, json={"id": 7})
     client = oauth_client(store_code="default")
     client.request("POST", "/V1/customers", json={"customer": {"email": "j@example.com"}})
-    sent = rs.calls[0].request
+    sent = store_mock.calls[0].request
     header = parse_oauth_header(sent.headers["Authorization"])
     assert header["oauth_signature"] == hmac_sha256(magento_base_string("POST", url, header))
 
 
-def test_each_attempt_is_signed_with_a_fresh_nonce(rs):
-    rs.get(CONFIGS_URL, status=503, json={"message": "busy"})
-    rs.get(CONFIGS_URL, json=[])
+def test_each_attempt_is_signed_with_a_fresh_nonce(store_mock):
+    store_mock.get(CONFIGS_URL, status=503, json={"message": "busy"})
+    store_mock.get(CONFIGS_URL, json=[])
     client = oauth_client(sleep=lambda seconds: None)
     client.request("GET", "/V1/store/storeConfigs")
-    first, second = (parse_oauth_header(c.request.headers["Authorization"]) for c in rs.calls)
+    first, second = (
+        parse_oauth_header(c.request.headers["Authorization"]) for c in store_mock.calls
+    )
     assert first["oauth_nonce"] != second["oauth_nonce"]
-    for call, header in zip(rs.calls, (first, second), strict=True):
+    for call, header in zip(store_mock.calls, (first, second), strict=True):
         expected = hmac_sha256(magento_base_string("GET", call.request.url, header))
         assert header["oauth_signature"] == expected
 
 
-def test_oauth_401_is_not_retried(rs):
-    rs.get(
+def test_oauth_401_is_not_retried(store_mock):
+    store_mock.get(
         CONFIGS_URL, status=401, json={"message": "The signature is invalid. Verify and try again."}
     )
     with pytest.raises(AuthenticationError, match="signature is invalid"):
         oauth_client().request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -259,13 +250,13 @@ def test_oauth_401_is_not_retried(rs):
         ("a%28c%29%2A", "a%28c%29%2A"),
     ],
 )
-def test_signed_path_is_normalised_the_way_magento_checks_it(rs, sent_path, signed_path):
+def test_signed_path_is_normalised_the_way_magento_checks_it(store_mock, sent_path, signed_path):
     # Magento (Laminas' Uri::normalize) signs "%2F" as "/": a client signing the path as sent
     # gets "The signature is invalid" for such SKUs (magento/magento2#37913).
     url = f"{STORE}/rest/all/V1/products/{sent_path}"
-    rs.get(url, json={"sku": "x"})
+    store_mock.get(url, json={"sku": "x"})
     oauth_client().request("GET", f"/V1/products/{sent_path}")
-    sent = rs.calls[0].request
+    sent = store_mock.calls[0].request
     assert sent.url == url
     header = parse_oauth_header(sent.headers["Authorization"])
     assert laminas_path(f"/rest/all/V1/products/{sent_path}").endswith(f"/{signed_path}")
@@ -281,12 +272,12 @@ def test_signed_path_matches_laminas_for_odd_escapes(path):
     assert signed_path(path) == laminas_path(path)
 
 
-def test_repeated_query_name_is_signed_once_with_its_last_value(rs):
-    rs.get(CONFIGS_URL, json=[])
+def test_repeated_query_name_is_signed_once_with_its_last_value(store_mock):
+    store_mock.get(CONFIGS_URL, json=[])
     oauth_client().request(
         "GET", "/V1/store/storeConfigs", params=[("storeCodes[]", "de"), ("storeCodes[]", "fr")]
     )
-    sent = rs.calls[0].request
+    sent = store_mock.calls[0].request
     assert sent.url.endswith("?storeCodes%5B%5D=de&storeCodes%5B%5D=fr")
     header = parse_oauth_header(sent.headers["Authorization"])
     assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", sent.url, header))
@@ -294,12 +285,12 @@ def test_repeated_query_name_is_signed_once_with_its_last_value(rs):
     assert base.endswith("&storeCodes%255B%255D%3Dfr")
 
 
-def test_signature_covers_a_non_default_port(rs):
+def test_signature_covers_a_non_default_port(store_mock):
     url = "http://127.0.0.1:8081/rest/all/V1/store/storeConfigs"
-    rs.get(url, json=[])
+    store_mock.get(url, json=[])
     auth = OAuth1Auth(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET)
     MagentoClient("http://127.0.0.1:8081", auth).request("GET", "/V1/store/storeConfigs")
-    header = parse_oauth_header(rs.calls[0].request.headers["Authorization"])
+    header = parse_oauth_header(store_mock.calls[0].request.headers["Authorization"])
     assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", url, header))
 
 
@@ -334,47 +325,46 @@ def test_natural_compare_matches_php_strnatcmp(left, right, expected):
 
 
 def admin_auth(**options):
-    options.setdefault("clock", FakeClock())
+    options.setdefault("clock", FakeClock(NOW))
     return AdminSessionAuth("shop-admin", ADMIN_PASSWORD, **options)
 
 
-def test_admin_token_is_fetched_once_and_reused(rs):
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
+def test_admin_token_is_fetched_once_and_reused(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
     client = make_client(admin_auth())
     client.request("GET", "/V1/store/storeConfigs")
     client.request("GET", "/V1/store/storeConfigs")
 
-    token_calls = calls_to(rs, ADMIN_TOKEN_URL)
+    token_calls = calls_to(store_mock, ADMIN_TOKEN_URL)
     assert len(token_calls) == 1
     body = json.loads(token_calls[0].request.body)
     assert body == {"username": "shop-admin", "password": ADMIN_PASSWORD}
     assert_matches_schema(body, ("/V1/integration/admin/token", "post"))
     assert token_calls[0].request.headers["Content-Type"] == "application/json"
     assert "Authorization" not in token_calls[0].request.headers
-    for call in calls_to(rs, CONFIGS_URL):
+    for call in calls_to(store_mock, CONFIGS_URL):
         assert call.request.headers["Authorization"] == f"Bearer {ADMIN_TOKEN}"
 
 
-def test_admin_token_is_renewed_before_its_lifetime_ends(rs):
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
-    clock = FakeClock()
+def test_admin_token_is_renewed_before_its_lifetime_ends(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
+    clock = FakeClock(NOW)
     client = make_client(admin_auth(clock=clock))
-    start = clock.now
     client.request("GET", "/V1/store/storeConfigs")
-    clock.now = start + 4 * 3600 - 301  # still inside 4 hours minus the 5-minute margin
+    clock.advance(4 * 3600 - 301)  # still inside 4 hours minus the 5-minute margin
     client.request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
-    clock.now = start + 4 * 3600 - 300
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 1
+    clock.advance(1)  # 4 hours minus the margin since the sign-in
     client.request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
-    used = [c.request.headers["Authorization"] for c in calls_to(rs, CONFIGS_URL)]
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 2
+    used = [c.request.headers["Authorization"] for c in calls_to(store_mock, CONFIGS_URL)]
     assert used == [f"Bearer {ADMIN_TOKEN}"] * 2 + [f"Bearer {SECOND_TOKEN}"]
 
 
-def test_custom_token_cache_receives_the_expiry_time(rs):
+def test_custom_token_cache_receives_the_expiry_time(store_mock):
     class RecordingCache:
         def __init__(self):
             self.saved = {}
@@ -385,36 +375,36 @@ def test_custom_token_cache_receives_the_expiry_time(rs):
         def set(self, key, token, expires_at):
             self.saved[key] = (token, expires_at)
 
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
-    cache, clock = RecordingCache(), FakeClock()
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
+    cache, clock = RecordingCache(), FakeClock(NOW)
     make_client(admin_auth(token_cache=cache, clock=clock)).request("GET", "/V1/store/storeConfigs")
     (saved,) = cache.saved.values()
-    assert saved == (ADMIN_TOKEN, clock.now + 4 * 3600 - 300)
+    assert saved == (ADMIN_TOKEN, NOW + 4 * 3600 - 300)
 
 
-def test_shorter_store_token_lifetime_is_respected(rs):
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
-    clock = FakeClock()
+def test_shorter_store_token_lifetime_is_respected(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
+    clock = FakeClock(NOW)
     client = make_client(admin_auth(clock=clock, token_lifetime_seconds=600))
     client.request("GET", "/V1/store/storeConfigs")
-    clock.now += 540  # 600 s minus a 60 s (10 %) margin
+    clock.advance(540)  # 600 s minus a 60 s (10 %) margin
     client.request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 2
 
 
-def test_401_renews_the_admin_token_once_and_repeats_the_call_once(rs):
+def test_401_renews_the_admin_token_once_and_repeats_the_call_once(store_mock):
     status, body = load_error("unauthorized_consumer")
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
-    rs.post(f"{STORE}/rest/all/V1/order/5/ship", status=status, json=body)
-    rs.post(f"{STORE}/rest/all/V1/order/5/ship", json=12)
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    store_mock.post(f"{STORE}/rest/all/V1/order/5/ship", status=status, json=body)
+    store_mock.post(f"{STORE}/rest/all/V1/order/5/ship", json=12)
     client = make_client(admin_auth())
     assert client.request("POST", "/V1/order/5/ship", json={"notify": True}) == 12
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
-    ship_calls = calls_to(rs, f"{STORE}/rest/all/V1/order/5/ship")
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 2
+    ship_calls = calls_to(store_mock, f"{STORE}/rest/all/V1/order/5/ship")
     assert [c.request.headers["Authorization"] for c in ship_calls] == [
         f"Bearer {ADMIN_TOKEN}",
         f"Bearer {SECOND_TOKEN}",
@@ -422,59 +412,62 @@ def test_401_renews_the_admin_token_once_and_repeats_the_call_once(rs):
     assert [c.request.body for c in ship_calls] == [b'{"notify": true}'] * 2
 
 
-def test_a_second_401_is_final_never_a_loop(rs):
+def test_a_second_401_is_final_never_a_loop(store_mock):
     status, body = load_error("unauthorized_consumer")
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
-    rs.get(CONFIGS_URL, status=status, json=body)
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.post(ADMIN_TOKEN_URL, json=SECOND_TOKEN)
+    store_mock.get(CONFIGS_URL, status=status, json=body)
     client = make_client(admin_auth())
     with pytest.raises(AuthenticationError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
     assert type(refused.value) is AuthenticationError
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 2
-    assert len(calls_to(rs, CONFIGS_URL)) == 2
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 2
+    assert len(calls_to(store_mock, CONFIGS_URL)) == 2
 
 
-def test_token_renewed_by_another_worker_is_used_without_signing_in(rs):
+def test_token_renewed_by_another_worker_is_used_without_signing_in(store_mock):
     status, body = load_error("unauthorized_consumer")
-    cache = InMemoryTokenCache(clock=FakeClock())
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, status=status, json=body)
-    rs.get(CONFIGS_URL, json=[])
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, status=status, json=body)
+    store_mock.get(CONFIGS_URL, json=[])
     auth = admin_auth(token_cache=cache)
     client = make_client(auth)
     original_get = cache.get
 
     def get_after_other_worker(key):
         token = original_get(key)
-        if token == ADMIN_TOKEN and len(calls_to(rs, CONFIGS_URL)) == 1:
-            cache.set(key, SECOND_TOKEN, FakeClock()() + 3600)
+        if token == ADMIN_TOKEN and len(calls_to(store_mock, CONFIGS_URL)) == 1:
+            cache.set(key, SECOND_TOKEN, NOW + 3600)
             return SECOND_TOKEN
         return token
 
     cache.get = get_after_other_worker
     client.request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
-    assert calls_to(rs, CONFIGS_URL)[1].request.headers["Authorization"] == f"Bearer {SECOND_TOKEN}"
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 1
+    assert (
+        calls_to(store_mock, CONFIGS_URL)[1].request.headers["Authorization"]
+        == f"Bearer {SECOND_TOKEN}"
+    )
 
 
-def test_shared_token_cache_signs_in_once_for_two_clients(rs):
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
-    cache = InMemoryTokenCache(clock=FakeClock())
+def test_shared_token_cache_signs_in_once_for_two_clients(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     first = make_client(admin_auth(token_cache=cache))
     second = make_client(admin_auth(token_cache=cache))
     first.request("GET", "/V1/store/storeConfigs")
     second.request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 1
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 1
     (key,) = cache._tokens
     assert ADMIN_PASSWORD not in key
     assert "shop-admin" not in key
 
 
-def test_wrong_password_or_lockout_is_explained_and_never_retried(rs):
+def test_wrong_password_or_lockout_is_explained_and_never_retried(store_mock):
     status, body = load_error("signin_incorrect")
-    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    store_mock.post(ADMIN_TOKEN_URL, status=status, json=body)
     client = make_client(admin_auth())
     with pytest.raises(InvalidCredentialsError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
@@ -486,22 +479,22 @@ def test_wrong_password_or_lockout_is_explained_and_never_retried(rs):
     # The same client does not knock again: a second attempt would count toward the lockout.
     with pytest.raises(InvalidCredentialsError):
         client.request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
-def test_a_shared_cache_remembers_a_refused_sign_in_for_every_later_client(rs):
+def test_a_shared_cache_remembers_a_refused_sign_in_for_every_later_client(store_mock):
     # Workers build a new client per task: without a shared memory of the refusal, six tasks
     # with a wrong password would lock the admin account.
     status, body = load_error("signin_incorrect")
-    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
-    cache = InMemoryTokenCache(clock=FakeClock())
+    store_mock.post(ADMIN_TOKEN_URL, status=status, json=body)
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     with pytest.raises(InvalidCredentialsError) as first:
         make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
     assert type(first.value) is InvalidCredentialsError
     for _ in range(6):
         with pytest.raises(SignInWithheldError) as withheld:
             make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
     error = withheld.value
     assert isinstance(error, InvalidCredentialsError)
     assert error.raw_message == body["message"]
@@ -509,15 +502,15 @@ def test_a_shared_cache_remembers_a_refused_sign_in_for_every_later_client(rs):
     assert body["message"] in error.message
 
 
-def test_a_remembered_refusal_never_keeps_an_echoed_password(rs):
+def test_a_remembered_refusal_never_keeps_an_echoed_password(store_mock):
     # A store (or a plugin) that echoes the password in its refusal: the memory shared with
     # other processes holds the scrubbed text only.
-    rs.post(
+    store_mock.post(
         ADMIN_TOKEN_URL,
         status=401,
         json={"message": f"Wrong password {ADMIN_PASSWORD} for shop-admin."},
     )
-    cache = InMemoryTokenCache(clock=FakeClock())
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     with pytest.raises(InvalidCredentialsError):
         make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
     (remembered,) = cache._refusals.values()
@@ -528,51 +521,51 @@ def test_a_remembered_refusal_never_keeps_an_echoed_password(rs):
     assert ADMIN_PASSWORD not in str(withheld.value)
 
 
-def test_a_token_another_process_cached_is_scrubbed_from_errors(rs):
+def test_a_token_another_process_cached_is_scrubbed_from_errors(store_mock):
     page = f"<html><body>Debug: Authorization: Bearer {SECOND_TOKEN}</body></html>"
-    rs.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
-    cache = InMemoryTokenCache(clock=FakeClock())
+    store_mock.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     auth = admin_auth(token_cache=cache)
     client = make_client(auth, max_retries=0)
     # Signed in elsewhere: this auth object never fetched the token itself.
-    cache.set(auth.cache_key(client), SECOND_TOKEN, FakeClock()() + 3600)
+    cache.set(auth.cache_key(client), SECOND_TOKEN, NOW + 3600)
     with pytest.raises(StoreUnavailableError) as caught:
         client.request("GET", "/V1/store/storeConfigs")
     assert SECOND_TOKEN not in str(caught.value)
     assert SECOND_TOKEN not in caught.value.body_excerpt
 
 
-def test_a_successful_sign_in_under_the_key_clears_the_remembered_refusal(rs):
+def test_a_successful_sign_in_under_the_key_clears_the_remembered_refusal(store_mock):
     _status, body = load_error("signin_incorrect")
-    cache = InMemoryTokenCache(clock=FakeClock())
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     auth = admin_auth(token_cache=cache)
     key = auth.cache_key(make_client(auth))
     cache.remember_refusal(key, InvalidCredentialsError(raw_message=body["message"]))
     assert cache.refusal(key) == body["message"]
     # Another process signed in (the password was corrected): its token replaces the refusal.
-    cache.set(key, ADMIN_TOKEN, FakeClock()() + 3600)
+    cache.set(key, ADMIN_TOKEN, NOW + 3600)
     assert cache.refusal(key) is None
-    rs.get(CONFIGS_URL, json=[])
+    store_mock.get(CONFIGS_URL, json=[])
     make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
-    assert len(calls_to(rs, ADMIN_TOKEN_URL)) == 0
+    assert len(calls_to(store_mock, ADMIN_TOKEN_URL)) == 0
 
 
-def test_two_factor_required_is_not_remembered_as_a_refused_password(rs):
+def test_two_factor_required_is_not_remembered_as_a_refused_password(store_mock):
     # The password was right (Magento checks it before asking for 2FA): nothing to lock out.
-    rs.post(
+    store_mock.post(
         ADMIN_TOKEN_URL,
         status=400,
         json={"message": "Please use the 2fa provider-specific endpoints to obtain a token."},
     )
-    cache = InMemoryTokenCache(clock=FakeClock())
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     with pytest.raises(TwoFactorRequiredError):
         make_client(admin_auth(token_cache=cache)).request("GET", "/V1/store/storeConfigs")
     assert cache._refusals == {}
 
 
-def test_a_token_cache_with_only_get_and_set_still_works(rs):
+def test_a_token_cache_with_only_get_and_set_still_works(store_mock):
     status, body = load_error("signin_incorrect")
-    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    store_mock.post(ADMIN_TOKEN_URL, status=status, json=body)
 
     class PlainCache:
         def get(self, key):
@@ -585,24 +578,24 @@ def test_a_token_cache_with_only_get_and_set_still_works(rs):
         make_client(admin_auth(token_cache=PlainCache())).request("GET", "/V1/store/storeConfigs")
 
 
-def test_any_401_from_the_token_call_counts_as_invalid_credentials(rs):
-    rs.post(ADMIN_TOKEN_URL, status=401, json={"message": "You did not sign in correctly."})
+def test_any_401_from_the_token_call_counts_as_invalid_credentials(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, status=401, json={"message": "You did not sign in correctly."})
     with pytest.raises(InvalidCredentialsError, match="30 minutes"):
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
 
 
-def test_token_call_is_not_retried_on_503(rs):
-    rs.post(ADMIN_TOKEN_URL, status=503, json={"message": "Service Unavailable"})
+def test_token_call_is_not_retried_on_503(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, status=503, json={"message": "Service Unavailable"})
     with pytest.raises(StoreUnavailableError):
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
-def test_token_call_is_not_retried_on_connection_failure(rs):
-    rs.post(ADMIN_TOKEN_URL, body=requests.exceptions.ConnectionError("reset by peer"))
+def test_token_call_is_not_retried_on_connection_failure(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, body=requests.exceptions.ConnectionError("reset by peer"))
     with pytest.raises(TransportError) as caught:
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
     # Not an "unknown outcome": a sign-in changes nothing in the store.
     assert type(caught.value) is TransportError
     assert "failed during sign-in" in str(caught.value)
@@ -622,37 +615,37 @@ def test_token_call_is_not_retried_on_connection_failure(rs):
     ],
 )
 def test_an_unusable_sign_in_answer_is_reported_as_what_it_is(
-    rs, status, body, content_type, error_class, says
+    store_mock, status, body, content_type, error_class, says
 ):
-    rs.post(ADMIN_TOKEN_URL, status=status, body=body, content_type=content_type)
+    store_mock.post(ADMIN_TOKEN_URL, status=status, body=body, content_type=content_type)
     with pytest.raises(error_class) as caught:
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
     assert type(caught.value) is error_class
     assert says in str(caught.value)
     assert caught.value.status == status
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
-def test_token_answer_that_is_not_a_string_is_refused(rs):
-    rs.post(ADMIN_TOKEN_URL, json={"token": "abc"})
+def test_token_answer_that_is_not_a_string_is_refused(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json={"token": "abc"})
     with pytest.raises(UnexpectedResponseError, match="admin token"):
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
 
 
 @pytest.mark.parametrize("answer", ["", "   ", "abc\ndef"])
-def test_token_answer_that_is_empty_or_more_than_one_line_is_refused(rs, answer):
-    rs.post(ADMIN_TOKEN_URL, json=answer)
+def test_token_answer_that_is_empty_or_more_than_one_line_is_refused(store_mock, answer):
+    store_mock.post(ADMIN_TOKEN_URL, json=answer)
     with pytest.raises(UnexpectedResponseError) as caught:
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
     assert "did not contain an admin token" in str(caught.value)
     assert (caught.value.method, caught.value.path) == ("POST", "/V1/integration/admin/token")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
 @pytest.mark.parametrize("status", [400, 401])
-def test_two_factor_required_points_to_integrations(rs, status):
+def test_two_factor_required_points_to_integrations(store_mock, status):
     _, body = load_error("tfa_provider_specific_endpoints")
-    rs.post(ADMIN_TOKEN_URL, status=status, json=body)
+    store_mock.post(ADMIN_TOKEN_URL, status=status, json=body)
     client = make_client(admin_auth())
     with pytest.raises(TwoFactorRequiredError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
@@ -660,7 +653,7 @@ def test_two_factor_required_points_to_integrations(rs, status):
     assert refused.value.providers == ["google"]
     with pytest.raises(TwoFactorRequiredError):
         client.request("GET", "/V1/store/storeConfigs")
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -671,53 +664,56 @@ def test_two_factor_required_points_to_integrations(rs, status):
         "Please check your email.",
     ],
 )
-def test_two_factor_setup_answers(rs, message):
-    rs.post(ADMIN_TOKEN_URL, status=400, json={"message": message})
+def test_two_factor_setup_answers(store_mock, message):
+    store_mock.post(ADMIN_TOKEN_URL, status=400, json={"message": message})
     with pytest.raises(TwoFactorRequiredError):
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
 
 
-def test_totp_secret_signs_in_through_google_authenticate(rs):
-    clock = FakeClock()
-    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
+def test_totp_secret_signs_in_through_google_authenticate(store_mock):
+    clock = FakeClock(NOW)
+    store_mock.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
     client = make_client(admin_auth(totp_secret=TOTP_SECRET, clock=clock))
     client.request("GET", "/V1/store/storeConfigs")
-    body = json.loads(calls_to(rs, GOOGLE_URL)[0].request.body)
+    body = json.loads(calls_to(store_mock, GOOGLE_URL)[0].request.body)
     assert body == {
         "username": "shop-admin",
         "password": ADMIN_PASSWORD,
-        "otp": pyotp.TOTP(TOTP_SECRET).at(clock.now),
+        "otp": pyotp.TOTP(TOTP_SECRET).at(NOW),
     }
     assert_matches_schema(body, ("/V1/tfa/provider/google/authenticate", "post"))
-    assert calls_to(rs, CONFIGS_URL)[0].request.headers["Authorization"] == f"Bearer {ADMIN_TOKEN}"
+    assert (
+        calls_to(store_mock, CONFIGS_URL)[0].request.headers["Authorization"]
+        == f"Bearer {ADMIN_TOKEN}"
+    )
 
 
-def test_totp_secret_with_spaces_and_lower_case_is_accepted(rs):
-    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
-    rs.get(CONFIGS_URL, json=[])
+def test_totp_secret_with_spaces_and_lower_case_is_accepted(store_mock):
+    store_mock.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    store_mock.get(CONFIGS_URL, json=[])
     spaced = " ".join(TOTP_SECRET[i : i + 4] for i in range(0, len(TOTP_SECRET), 4)).lower()
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     make_client(admin_auth(totp_secret=spaced, clock=clock)).request(
         "GET", "/V1/store/storeConfigs"
     )
-    otp = json.loads(calls_to(rs, GOOGLE_URL)[0].request.body)["otp"]
-    assert otp == pyotp.TOTP(TOTP_SECRET).at(clock.now)
+    otp = json.loads(calls_to(store_mock, GOOGLE_URL)[0].request.body)["otp"]
+    assert otp == pyotp.TOTP(TOTP_SECRET).at(NOW)
 
 
-def test_invalid_code_is_a_clear_error(rs):
-    rs.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
+def test_invalid_code_is_a_clear_error(store_mock):
+    store_mock.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
     with pytest.raises(InvalidTwoFactorCodeError) as refused:
         make_client(admin_auth(totp_secret=TOTP_SECRET)).request("GET", "/V1/store/storeConfigs")
     assert "clock" in str(refused.value)
     assert isinstance(refused.value, InvalidCredentialsError)
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
 
 
-def test_google_provider_not_configured_is_a_two_factor_refusal_not_a_wrong_password(rs):
+def test_google_provider_not_configured_is_a_two_factor_refusal_not_a_wrong_password(store_mock):
     # Magento checked the password first, so this refusal does not count towards a lockout.
-    rs.post(GOOGLE_URL, status=400, json={"message": "Provider is not configured."})
-    cache = InMemoryTokenCache(clock=FakeClock())
+    store_mock.post(GOOGLE_URL, status=400, json={"message": "Provider is not configured."})
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     client = make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache))
     with pytest.raises(TwoFactorRequiredError) as refused:
         client.request("GET", "/V1/store/storeConfigs")
@@ -725,13 +721,13 @@ def test_google_provider_not_configured_is_a_two_factor_refusal_not_a_wrong_pass
         client.request("GET", "/V1/store/storeConfigs")
     assert not isinstance(refused.value, InvalidCredentialsError)
     assert refused.value.path == "/V1/tfa/provider/google/authenticate"
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
     assert cache._refusals == {}
 
 
-def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(rs):
-    rs.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
-    cache = InMemoryTokenCache(clock=FakeClock())
+def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(store_mock):
+    store_mock.post(GOOGLE_URL, status=401, json={"message": "Invalid code."})
+    cache = InMemoryTokenCache(clock=FakeClock(NOW))
     with pytest.raises(InvalidTwoFactorCodeError):
         make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache)).request(
             "GET", "/V1/store/storeConfigs"
@@ -740,7 +736,7 @@ def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(rs):
         make_client(admin_auth(totp_secret=TOTP_SECRET, token_cache=cache)).request(
             "GET", "/V1/store/storeConfigs"
         )
-    assert len(rs.calls) == 1
+    assert len(store_mock.calls) == 1
     assert withheld.value.path == "/V1/tfa/provider/google/authenticate"
     assert withheld.value.method == "POST"
     assert withheld.value.raw_message == "Invalid code."
@@ -763,12 +759,12 @@ def test_admin_credentials_are_required(username, password):
 # -- no credential anywhere ------------------------------------------------------------------------
 
 
-def test_no_credential_in_repr_str_or_logs(rs, caplog):
+def test_no_credential_in_repr_str_or_logs(store_mock, caplog):
     caplog.set_level(logging.DEBUG)
     status, body = load_error("unauthorized_consumer")
-    rs.post(GOOGLE_URL, json=ADMIN_TOKEN)
-    rs.post(GOOGLE_URL, json=SECOND_TOKEN)
-    rs.get(CONFIGS_URL, status=status, json=body)
+    store_mock.post(GOOGLE_URL, json=ADMIN_TOKEN)
+    store_mock.post(GOOGLE_URL, json=SECOND_TOKEN)
+    store_mock.get(CONFIGS_URL, status=status, json=body)
     auths = [
         admin_auth(totp_secret=TOTP_SECRET),
         IntegrationTokenAuth(ACCESS_TOKEN),
@@ -787,10 +783,10 @@ def test_no_credential_in_repr_str_or_logs(rs, caplog):
             assert secret not in text
 
 
-def test_an_error_page_echoing_the_admin_token_or_password_is_scrubbed(rs):
-    rs.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
+def test_an_error_page_echoing_the_admin_token_or_password_is_scrubbed(store_mock):
+    store_mock.post(ADMIN_TOKEN_URL, json=ADMIN_TOKEN)
     page = f"<html><body>Bearer {ADMIN_TOKEN} / {ADMIN_PASSWORD}</body></html>".encode()
-    rs.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
+    store_mock.get(CONFIGS_URL, status=500, body=page, content_type="text/html")
     with pytest.raises(StoreUnavailableError) as caught:
         make_client(admin_auth()).request("GET", "/V1/store/storeConfigs")
     assert ADMIN_TOKEN not in str(caught.value)
@@ -810,7 +806,7 @@ def sandbox_oauth(server):
     return OAuth1Auth(c.consumer_key, c.consumer_secret, c.access_token, c.access_token_secret)
 
 
-def test_sandbox_accepts_a_signed_search_with_twelve_filters(sandbox_store):  # noqa: F811
+def test_sandbox_accepts_a_signed_search_with_twelve_filters(sandbox_store):
     pairs = []
     for group in range(12):
         prefix = f"searchCriteria[filter_groups][{group}][filters][0]"
@@ -826,7 +822,7 @@ def test_sandbox_accepts_a_signed_search_with_twelve_filters(sandbox_store):  # 
     assert len(result["items"]) == 3
 
 
-def test_sandbox_bearer_token_needs_the_store_option(sandbox_store):  # noqa: F811
+def test_sandbox_bearer_token_needs_the_store_option(sandbox_store):
     client = sandbox_client(
         sandbox_store, IntegrationTokenAuth(sandbox_store.credentials.access_token)
     )
@@ -837,7 +833,7 @@ def test_sandbox_bearer_token_needs_the_store_option(sandbox_store):  # noqa: F8
     assert isinstance(client.request("GET", "/V1/store/storeConfigs"), list)
 
 
-def test_sandbox_admin_session_renews_an_expired_token_once(sandbox_factory):  # noqa: F811
+def test_sandbox_admin_session_renews_an_expired_token_once(sandbox_factory):
     server = sandbox_factory(two_factor_enabled=False)
     credentials = server.credentials
     auth = AdminSessionAuth(
@@ -851,7 +847,7 @@ def test_sandbox_admin_session_renews_an_expired_token_once(sandbox_factory):  #
     assert auth._last_token != first_token
 
 
-def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store):  # noqa: F811
+def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store):
     server = sandbox_store
     assert server.two_factor_enabled  # Magento 2.4's default
     credentials = server.credentials
@@ -869,7 +865,7 @@ def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store)
     assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
 
 
-def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):  # noqa: F811
+def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):
     auth = AdminSessionAuth(sandbox_store.credentials.admin_username, "not-the-password")
     with pytest.raises(InvalidCredentialsError, match="30 minutes"):
         sandbox_client(sandbox_store, auth).request("GET", "/V1/store/storeConfigs")

@@ -15,6 +15,7 @@ from magento import (
     check_target_host,
 )
 from magento.netguard import blocked_reason
+from tests.helpers import no_sleep
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
@@ -64,10 +65,6 @@ class TinyStore:
 def tiny_store():
     with TinyStore() as store:
         yield store
-
-
-def no_sleep(seconds):
-    pytest.fail(f"a refused address must not be retried (asked to sleep {seconds})")
 
 
 def fake_dns(monkeypatch, answers):

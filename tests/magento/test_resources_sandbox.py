@@ -6,10 +6,7 @@ from requests_oauthlib import OAuth1
 
 from magento import IntegrationTokenAuth, MagentoClient, NotFoundError, OAuth1Auth
 from magento.search import SearchCriteria
-
-
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
+from tests.helpers import no_sleep
 
 
 @pytest.fixture
@@ -136,7 +133,8 @@ def test_orders_walk_by_id_and_by_page_see_each_order_once(client):
 
 
 def test_search_with_more_than_ten_filters_is_signed_correctly(client):
-    # Natural-order OAuth signing matters from [10] on (API-FACTS addendum).
+    # Natural-order OAuth signing matters from [10] on (addendum of
+    # tests/fixtures/magento/API-FACTS.md).
     statuses = [f"status_{n}" for n in range(11)] + ["complete", "processing", "pending"]
     criteria = SearchCriteria().where_any(*[("status", "eq", status) for status in statuses])
     result = client.orders.search(criteria.with_page_size(50))

@@ -1,14 +1,14 @@
-"""Fixtures of the resource-helper tests: a client for shop.example.com and a strict mock.
+"""Fixture of the resource-helper tests: a client for shop.example.com (the strict `store_mock`
+is in tests/conftest.py).
 
 Kept in this directory: its `client` shadows pytest-django's test client, which these
 Django-free tests never use.
 """
 
 import pytest
-import responses
 
 from magento import IntegrationTokenAuth, MagentoClient
-from tests.magento.resources.helpers import no_sleep
+from tests.helpers import no_sleep
 
 
 @pytest.fixture
@@ -18,10 +18,3 @@ def client():
         "shop.example.com", IntegrationTokenAuth("test-token-1234"), max_retries=0, sleep=no_sleep
     ) as magento:
         yield magento
-
-
-@pytest.fixture
-def mock():
-    """Strict `responses` mock: every registered answer must be asked for."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as requests_mock:
-        yield requests_mock

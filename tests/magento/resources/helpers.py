@@ -7,10 +7,6 @@ ALL = "https://shop.example.com/rest/all/V1"
 F = "searchCriteria[filter_groups]"
 
 
-def no_sleep(seconds):
-    raise AssertionError("these tests never wait")
-
-
 def query_of(call):
     """The query string of a recorded call as (name, value) pairs, blanks kept."""
     return parse_qsl(urlsplit(call.request.url).query, keep_blank_values=True)

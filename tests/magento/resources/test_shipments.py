@@ -18,19 +18,19 @@ SHIP = ("/V1/order/{orderId}/ship", "post")
 UPS = {"track_number": "1Y-9876543210", "title": "United Parcel Service", "carrier_code": "ups"}
 
 
-def test_create_sends_the_published_ship_request_and_returns_the_shipment_id(client, mock):
-    mock.post(f"{ALL}/order/3/ship", json=load_sample("ship-response"))
+def test_create_sends_the_published_ship_request_and_returns_the_shipment_id(client, store_mock):
+    store_mock.post(f"{ALL}/order/3/ship", json=load_sample("ship-response"))
     published = load_sample("ship-request")
     shipment_id = client.shipments.create(
         3, items=published["items"], tracks=published["tracks"], notify=True
     )
     assert shipment_id == 3
-    assert body_of(mock.calls[0]) == published
-    assert_matches_schema(body_of(mock.calls[0]), SHIP)
+    assert body_of(store_mock.calls[0]) == published
+    assert_matches_schema(body_of(store_mock.calls[0]), SHIP)
 
 
-def test_create_with_comment_and_pairs(client, mock):
-    mock.post(f"{ALL}/order/3/ship", json=12)
+def test_create_with_comment_and_pairs(client, store_mock):
+    store_mock.post(f"{ALL}/order/3/ship", json=12)
     client.shipments.create(
         3,
         items=[(3, 1), (5, Decimal("2.5"))],
@@ -38,7 +38,7 @@ def test_create_with_comment_and_pairs(client, mock):
         comment="Shipped via UPS",
         comment_visible_on_front=True,
     )
-    body = body_of(mock.calls[0])
+    body = body_of(store_mock.calls[0])
     assert body == {
         "items": [{"order_item_id": 3, "qty": 1}, {"order_item_id": 5, "qty": 2.5}],
         "notify": False,
@@ -49,38 +49,38 @@ def test_create_with_comment_and_pairs(client, mock):
     assert_matches_schema(body, SHIP)
 
 
-def test_create_without_items_ships_everything_left(client, mock):
-    mock.post(f"{ALL}/order/3/ship", json=4)
+def test_create_without_items_ships_everything_left(client, store_mock):
+    store_mock.post(f"{ALL}/order/3/ship", json=4)
     assert client.shipments.create(3) == 4
-    assert body_of(mock.calls[0]) == {"notify": False}
-    assert_matches_schema(body_of(mock.calls[0]), SHIP)
+    assert body_of(store_mock.calls[0]) == {"notify": False}
+    assert_matches_schema(body_of(store_mock.calls[0]), SHIP)
 
 
-def test_hidden_comment_is_not_visible_on_front(client, mock):
-    mock.post(f"{ALL}/order/3/ship", json=4)
+def test_hidden_comment_is_not_visible_on_front(client, store_mock):
+    store_mock.post(f"{ALL}/order/3/ship", json=4)
     client.shipments.create(3, comment="Packed by Sam")
-    assert body_of(mock.calls[0])["comment"] == {
+    assert body_of(store_mock.calls[0])["comment"] == {
         "comment": "Packed by Sam",
         "is_visible_on_front": 0,
     }
 
 
-def test_numeric_string_answer_is_read_as_the_id(client, mock):
-    mock.post(f"{ALL}/order/3/ship", json="17")
+def test_numeric_string_answer_is_read_as_the_id(client, store_mock):
+    store_mock.post(f"{ALL}/order/3/ship", json="17")
     assert client.shipments.create(3) == 17
 
 
 # "²" and "٣" are digits to str.isdigit() but not ids: the store's bad answer, not a crash.
 @pytest.mark.parametrize("answer", [None, True, "three", {"id": 3}, [3], 0, 2.5, "²", "٣"])
-def test_answer_that_is_not_a_shipment_id_is_unexpected(client, mock, answer):
-    mock.post(f"{ALL}/order/3/ship", body=json.dumps(answer), content_type="application/json")
+def test_answer_that_is_not_a_shipment_id_is_unexpected(client, store_mock, answer):
+    store_mock.post(f"{ALL}/order/3/ship", body=json.dumps(answer), content_type="application/json")
     with pytest.raises(UnexpectedResponseError, match="check the order's shipments"):
         client.shipments.create(3)
 
 
-def test_store_refusing_the_shipment_raises_validation_error(client, mock):
+def test_store_refusing_the_shipment_raises_validation_error(client, store_mock):
     status, body = load_error("shipment_validation")
-    mock.post(f"{ALL}/order/3/ship", status=status, json=body)
+    store_mock.post(f"{ALL}/order/3/ship", status=status, json=body)
     with pytest.raises(ValidationError, match="can't create a shipment without products"):
         client.shipments.create(3, items=[{"order_item_id": 3, "qty": 1}])
 
@@ -108,32 +108,32 @@ def test_store_refusing_the_shipment_raises_validation_error(client, mock):
         ({"notify": "yes"}, ValueError, "notify"),
     ],
 )
-def test_bad_input_is_refused_before_calling_the_store(client, mock, kwargs, error, message):
+def test_bad_input_is_refused_before_calling_the_store(client, store_mock, kwargs, error, message):
     with pytest.raises(error, match=message):
         client.shipments.create(3, **kwargs)
 
 
 @pytest.mark.parametrize("order_id", [0, -3])
-def test_non_positive_order_id_is_refused(client, mock, order_id):
+def test_non_positive_order_id_is_refused(client, store_mock, order_id):
     with pytest.raises(ValueError, match="order id"):
         client.shipments.create(order_id)
 
 
-def test_get_reads_a_shipment(client, mock):
+def test_get_reads_a_shipment(client, store_mock):
     shipment = {"entity_id": 3, "order_id": 3, "items": [], "tracks": [], "comments": []}
-    mock.get(f"{ALL}/shipment/3", json=shipment)
+    store_mock.get(f"{ALL}/shipment/3", json=shipment)
     assert client.shipments.get(3) == shipment
 
 
-def test_get_missing_shipment_is_not_found(client, mock):
+def test_get_missing_shipment_is_not_found(client, store_mock):
     body = {
         "message": "The entity that was requested doesn't exist. Verify the entity and try again."
     }
-    mock.get(f"{ALL}/shipment/8", status=404, json=body)
+    store_mock.get(f"{ALL}/shipment/8", status=404, json=body)
     with pytest.raises(NotFoundError):
         client.shipments.get(8)
 
 
-def test_get_refuses_bad_ids(client, mock):
+def test_get_refuses_bad_ids(client, store_mock):
     with pytest.raises(ValueError, match="shipment id"):
         client.shipments.get(0)

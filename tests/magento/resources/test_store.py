@@ -8,22 +8,12 @@ from magento import (
     AuthenticationError,
     UnexpectedResponseError,
 )
+from tests.helpers import store_configs
 from tests.magento.resources.helpers import ALL
 from tests.shared_data import load_error
 
-# Field names as in the schema's store-data-store-config-interface / store-data-store-interface.
-CONFIG = {
-    "id": 1,
-    "code": "default",
-    "website_id": 1,
-    "locale": "en_US",
-    "base_currency_code": "USD",
-    "default_display_currency_code": "USD",
-    "timezone": "America/Chicago",
-    "weight_unit": "lbs",
-    "base_url": "https://shop.example.com/",
-    "secure_base_url": "https://shop.example.com/",
-}
+CONFIGS = store_configs()
+# Field names as in the schema's store-data-store-interface.
 VIEW = {"code": "default", "name": "Default Store View", "store_group_id": 1, "is_active": 1}
 VIEWS = [
     {
@@ -38,40 +28,40 @@ VIEWS = [
 ]
 
 
-def test_configs_lists_store_configurations(client, mock):
-    mock.get(f"{ALL}/store/storeConfigs", json=[CONFIG])
-    assert client.store.configs() == [CONFIG]
-    assert urlsplit(mock.calls[0].request.url).query == ""
+def test_configs_lists_store_configurations(client, store_mock):
+    store_mock.get(f"{ALL}/store/storeConfigs", json=CONFIGS)
+    assert client.store.configs() == CONFIGS
+    assert urlsplit(store_mock.calls[0].request.url).query == ""
 
 
-def test_configs_for_chosen_store_codes(client, mock):
-    mock.get(f"{ALL}/store/storeConfigs", json=[CONFIG])
+def test_configs_for_chosen_store_codes(client, store_mock):
+    store_mock.get(f"{ALL}/store/storeConfigs", json=CONFIGS)
     client.store.configs(["default", "de"])
-    query = parse_qsl(urlsplit(mock.calls[0].request.url).query)
+    query = parse_qsl(urlsplit(store_mock.calls[0].request.url).query)
     assert query == [("storeCodes[]", "default"), ("storeCodes[]", "de")]
 
 
 @pytest.mark.parametrize("codes", ["default", [""], [None]])
-def test_configs_refuses_bad_store_codes(client, mock, codes):
+def test_configs_refuses_bad_store_codes(client, store_mock, codes):
     with pytest.raises(ValueError, match="store_codes"):
         client.store.configs(codes)
 
 
-def test_views_lists_store_views(client, mock):
-    mock.get(f"{ALL}/store/storeViews", json=VIEWS)
+def test_views_lists_store_views(client, store_mock):
+    store_mock.get(f"{ALL}/store/storeViews", json=VIEWS)
     assert client.store.views() == VIEWS
 
 
-def test_unauthorized_token_raises_authentication_error_naming_the_resource(client, mock):
+def test_unauthorized_token_raises_authentication_error_naming_the_resource(client, store_mock):
     status, body = load_error("unauthorized_consumer")
-    mock.get(f"{ALL}/store/storeConfigs", status=status, json=body)
+    store_mock.get(f"{ALL}/store/storeConfigs", status=status, json=body)
     with pytest.raises(AuthenticationError) as caught:
         client.store.configs()
     assert caught.value.resources == "Magento_Backend::store"
 
 
 @pytest.mark.parametrize("answer", [{"code": "default"}, ["default"], "ok"])
-def test_answer_that_is_not_a_list_of_objects_is_unexpected(client, mock, answer):
-    mock.get(f"{ALL}/store/storeViews", json=answer)
+def test_answer_that_is_not_a_list_of_objects_is_unexpected(client, store_mock, answer):
+    store_mock.get(f"{ALL}/store/storeViews", json=answer)
     with pytest.raises(UnexpectedResponseError, match="list of objects"):
         client.store.views()
