@@ -33,8 +33,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m config.runportal
 
-# Lint first: `make test` is ruff check, ruff format --check, then the whole suite.
+# Lint first: `make test` is ruff check, ruff format --check, a check that every model change has
+# its migration, then the whole suite.
 test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -12,9 +12,11 @@ from django.db import transaction
 EDITORS = "Automation editors"
 AUDITORS = "Auditors"
 
-# Apps whose data the roles work with; django_q is the task queue (read-only for everyone).
+# Apps whose data the roles work with; django_q is the task queue and axes the record of login
+# attempts and lockouts (both read-only for everyone but superusers).
 PORTAL_APPS = ("connections", "automations")
-VISIBLE_APPS = (*PORTAL_APPS, "django_q")
+READ_ONLY_APPS = ("django_q", "axes")
+VISIBLE_APPS = (*PORTAL_APPS, *READ_ONLY_APPS)
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,10 @@ class RolesResult:
 
 def _editor_permissions():
     portal = Permission.objects.filter(content_type__app_label__in=PORTAL_APPS)
-    queue = Permission.objects.filter(
-        content_type__app_label="django_q", codename__startswith="view_"
+    read_only = Permission.objects.filter(
+        content_type__app_label__in=READ_ONLY_APPS, codename__startswith="view_"
     )
-    return portal | queue
+    return portal | read_only
 
 
 def _auditor_permissions():

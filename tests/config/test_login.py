@@ -86,7 +86,7 @@ def model_permissions(app_label: str, actions=None) -> set[tuple[str, str]]:
     return found
 
 
-def test_editors_get_every_permission_of_the_portal_apps_and_only_view_the_queue():
+def test_editors_get_every_permission_of_the_portal_apps_and_only_view_queue_and_logins():
     roles_setup()
     editors = Group.objects.get(name=EDITORS)
     given = set(editors.permissions.values_list("content_type__app_label", "codename"))
@@ -94,9 +94,11 @@ def test_editors_get_every_permission_of_the_portal_apps_and_only_view_the_queue
         model_permissions("connections")
         | model_permissions("automations")
         | model_permissions("django_q", actions={"view"})
+        | model_permissions("axes", actions={"view"})
     )
     assert ("connections", "change_connection") in expected
     assert ("django_q", "view_task") in expected
+    assert ("axes", "view_accessattempt") in expected
     assert given == expected
 
 
