@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import pyotp
 from oauthlib import common as oauth_common
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
@@ -39,6 +38,7 @@ from .errors import (
     TwoFactorRequiredError,
     UnexpectedResponseError,
 )
+from .totp import TOTP, normalise_secret, secret_key
 
 if TYPE_CHECKING:
     from .client import MagentoClient
@@ -388,14 +388,8 @@ class AdminSessionAuth(MagentoAuth):
         self._password = password
         self._totp_secret = None
         if totp_secret:
-            secret = totp_secret.replace(" ", "").upper()
-            try:
-                pyotp.TOTP(secret).now()
-            except Exception:
-                raise ValueError(
-                    "The two-factor (TOTP) secret is not valid: it should be the base32 text "
-                    "shown when setting up Google Authenticator."
-                ) from None
+            secret = normalise_secret(totp_secret)
+            secret_key(secret)  # raises InvalidTotpSecret (a ValueError) before any request
             self._totp_secret = secret
         if token_lifetime_seconds <= 0:
             raise ValueError("The admin token lifetime must be positive.")
@@ -472,7 +466,7 @@ class AdminSessionAuth(MagentoAuth):
             body = {
                 "username": self._username,
                 "password": self._password,
-                "otp": pyotp.TOTP(self._totp_secret).at(self._clock()),
+                "otp": TOTP(self._totp_secret).at(self._clock()),
             }
         else:
             path = ADMIN_TOKEN_PATH

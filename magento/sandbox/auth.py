@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 
 import pyotp
 
+from ..totp import TOTP
 from .errors import MagentoErrorResponse, required, signin_incorrect
 
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -167,7 +168,7 @@ class Authenticator:
 
     def check_otp(self, otp: str) -> None:
         """Google Authenticator code for the admin's TOTP secret (one step of clock drift)."""
-        totp = pyotp.TOTP(self.store.credentials.totp_secret)
+        totp = TOTP(self.store.credentials.totp_secret)
         if not totp.verify(str(otp), for_time=int(self.store.clock()), valid_window=1):
             raise MagentoErrorResponse(401, "Invalid code.")
 

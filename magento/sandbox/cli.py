@@ -16,8 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyotp
-
+from ..totp import TOTP, InvalidTotpSecret, normalise_secret, secret_key
 from .activity import ActivitySimulator
 from .auth import Credentials
 from .server import SandboxServer
@@ -102,6 +101,12 @@ def build(options: dict, environ: dict | None = None) -> Sandbox:
         name: options.get(name) or environ.get(ENV_PREFIX + name.upper())
         for name in CREDENTIAL_OPTIONS
     }
+    if given["totp_secret"]:
+        given["totp_secret"] = normalise_secret(given["totp_secret"])
+        try:
+            secret_key(given["totp_secret"])  # what Magento can make codes from, any length
+        except InvalidTotpSecret as error:
+            raise SandboxStartError(f"{error} Check --totp-secret.") from None
     store = SandboxStore(
         credentials=Credentials.generate(**given),
         random_seed=options.get("random_seed"),
@@ -172,7 +177,7 @@ def banner(sandbox: Sandbox) -> str:
             "  2FA:                 required, but not set up for this admin, so sign-in is refused"
         )
     elif store.two_factor_enabled:
-        uri = pyotp.TOTP(c.totp_secret).provisioning_uri(
+        uri = TOTP(c.totp_secret).provisioning_uri(
             name=c.admin_username, issuer_name="Magento sandbox"
         )
         lines += [

@@ -29,6 +29,7 @@ from magento import (
     UnexpectedResponseError,
 )
 from magento.auth import natural_compare, oauth_base_string, signed_path
+from magento.sandbox import Credentials
 from tests.magento.sandbox.fixtures import sandbox_factory, sandbox_store  # noqa: F401
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
@@ -747,9 +748,10 @@ def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(rs):
     assert "no new attempt" in withheld.value.message
 
 
-def test_invalid_totp_secret_is_refused_up_front():
+@pytest.mark.parametrize("secret", ["not base32 !!", "JBSWY3DPEHPK3PX1", " - "])
+def test_invalid_totp_secret_is_refused_up_front(secret):
     with pytest.raises(ValueError, match="TOTP"):
-        AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret="not base32 !!")
+        AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret=secret)
 
 
 @pytest.mark.parametrize(
@@ -867,6 +869,27 @@ def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store)
         clock=server.store.clock,
     )
     assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
+
+
+def test_sandbox_admin_with_an_80_bit_totp_secret_signs_in(sandbox_factory):  # noqa: F811
+    # 16 base32 characters, as `bin/magento security:tfa:google:set-secret` accepts them.
+    server = sandbox_factory(credentials=Credentials.generate(totp_secret="JBSWY3DPEHPK3PXP"))
+    credentials = server.credentials
+    auth = AdminSessionAuth(
+        credentials.admin_username,
+        credentials.admin_password,
+        totp_secret="jbsw y3dp ehpk 3pxp",
+        clock=server.store.clock,
+    )
+    assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
+    other = AdminSessionAuth(
+        credentials.admin_username,
+        credentials.admin_password,
+        totp_secret="KRUGKIDTMVRXEZLU",  # 80 bits too, but not this admin's
+        clock=server.store.clock,
+    )
+    with pytest.raises(InvalidTwoFactorCodeError):
+        sandbox_client(server, other).request("GET", "/V1/store/storeConfigs")
 
 
 def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):  # noqa: F811
