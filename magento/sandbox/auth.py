@@ -30,6 +30,18 @@ MAX_FAILURES = 6
 LOCKOUT_SECONDS = 1800
 TIMESTAMP_DEVIATION = 600
 INTEGRATION_CONSUMER_ID = 1
+# How the store reads an escaped character in the path before it checks an OAuth signature.
+# Laminas' Uri::normalizePath decodes an escape when the character is in the set, upper-cases
+# every other escape, then escapes again what may not stand bare in a path.
+OAUTH_PATH_DECODED = "decoded"  # 2.4.6/2.4.7: "tee%2Fred" is signed as "tee/red" (#37913)
+OAUTH_PATH_RFC5849 = "rfc5849"  # 2.4.8+: signed as sent (Oauth/Helper/Uri/Http.php)
+OAUTH_PATH_SIGNINGS = (OAUTH_PATH_DECODED, OAUTH_PATH_RFC5849)
+_UNRESERVED = string.ascii_letters + string.digits + "-._~"
+_DECODED_IN_PATH = {
+    OAUTH_PATH_DECODED: frozenset(_UNRESERVED + ":@&=+$,/;%"),
+    OAUTH_PATH_RFC5849: frozenset(_UNRESERVED),
+}
+_BARE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
 
 # Parent of each ACL resource the sandbox's routes use, as in Magento's acl.xml files; granting a
 # parent (what ticking it in the admin does) grants its children.
@@ -272,6 +284,33 @@ class Authenticator:
                     [str(INTEGRATION_CONSUMER_ID)],
                 )
             self._nonces.add(nonce)
+
+
+def check_path_signing(signing: str) -> str:
+    """The store's way of signing paths, or ValueError naming the choices."""
+    if signing not in OAUTH_PATH_SIGNINGS:
+        raise ValueError(
+            f"unknown OAuth path signing {signing!r}: use {' or '.join(OAUTH_PATH_SIGNINGS)}"
+        )
+    return signing
+
+
+def signed_url(host: str, path: str, signing: str = OAUTH_PATH_DECODED) -> str:
+    """The URL an OAuth signature covers, normalised as Magento does: lowercase host, no default
+    port, the path as normalizePath leaves it. `signing` OAUTH_PATH_DECODED is Laminas' own
+    normalizePath (Magento 2.4.6/2.4.7: "tee%2Fred" signed as "tee/red", magento/magento2#37913);
+    OAUTH_PATH_RFC5849 is Magento 2.4.8's override, lib/internal/Magento/Framework/Oauth/Helper/
+    Uri/Http.php, which decodes unreserved characters only ("tee%2Fred" signed as sent)."""
+    host = host.lower().removesuffix(":80")
+    decodable = _DECODED_IN_PATH[signing]
+
+    def tidy(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in decodable else match.group(0).upper()
+
+    path = re.sub(r"%([0-9A-Fa-f]{2})", tidy, path)
+    path = _BARE_IN_PATH.sub(lambda match: quote(match.group(0), safe=""), path)
+    return f"http://{host}{path}"
 
 
 def _is_protocol(name: str) -> bool:

@@ -1,5 +1,6 @@
 """`manage.py magento_sandbox`: options, printed Store Domain and credentials, serving, stopping."""
 
+import argparse
 import io
 import os
 import queue
@@ -132,6 +133,30 @@ def test_flags_options_and_banner():
     assert "2FA:                 off" in text
     assert "every 2.5 s" in text
     assert "/__sandbox__/state" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "signing", "said"),
+    [
+        ([], "decoded", '"%2F" as "/" (Magento 2.4.6/2.4.7)'),
+        (["--oauth-path-signing", "rfc5849"], "rfc5849", "signed as sent, RFC 5849"),
+    ],
+)
+def test_oauth_path_signing_option_and_banner(argv, signing, said):
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    options = vars(parser.parse_args(["--port", "0", "--seed-orders", "0", *argv]))
+    sandbox = cli.build(options, environ={})
+    sandbox.server.stop()
+
+    assert sandbox.server.store.oauth_path_signing == signing
+    assert said in cli.banner(sandbox)
+
+
+def test_unknown_oauth_path_signing_is_an_option_error(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--port", "0", "--oauth-path-signing", "raw"])
+    assert "invalid choice: 'raw'" in capsys.readouterr().err
 
 
 def test_admin_2fa_not_configured_option_and_banner():
