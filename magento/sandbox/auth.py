@@ -165,9 +165,9 @@ class Authenticator:
             if self._locked_until.get(key, 0) > now:
                 raise signin_incorrect()
             credentials = self.store.credentials
-            right = hmac.compare_digest(
-                username, credentials.admin_username
-            ) and hmac.compare_digest(password, credentials.admin_password)
+            right = _same(username, credentials.admin_username) and _same(
+                password, credentials.admin_password
+            )
             if not right:
                 failures = self._failures.get(key, 0) + 1
                 self._failures[key] = failures
@@ -216,7 +216,7 @@ class Authenticator:
         if expires_at is not None:
             return ADMIN if expires_at > self.store.clock() else GUEST
         credentials = self.store.credentials
-        if not self.revoked and hmac.compare_digest(token, credentials.access_token):
+        if not self.revoked and _same(token, credentials.access_token):
             return INTEGRATION if self.store.bearer_enabled else GUEST
         return GUEST
 
@@ -254,17 +254,17 @@ class Authenticator:
         credentials = self.store.credentials
         if len(params["oauth_consumer_key"]) != TOKEN_LENGTH:
             raise MagentoErrorResponse(401, "Consumer key is not the correct length")
-        if not hmac.compare_digest(params["oauth_consumer_key"], credentials.consumer_key):
+        if not _same(params["oauth_consumer_key"], credentials.consumer_key):
             raise MagentoErrorResponse(401, "A consumer having the specified key does not exist")
         self._check_nonce(params["oauth_nonce"], params["oauth_timestamp"])
-        if not hmac.compare_digest(params["oauth_token"], credentials.access_token):
+        if not _same(params["oauth_token"], credentials.access_token):
             raise MagentoErrorResponse(401, "Specified token does not exist")
         if self.revoked:
             raise MagentoErrorResponse(401, "Access token has been revoked")
         expected = oauth_signature(
             method, url, params, credentials.consumer_secret, credentials.access_token_secret
         )
-        if not hmac.compare_digest(expected, params["oauth_signature"]):
+        if not _same(expected, params["oauth_signature"]):
             raise MagentoErrorResponse(401, "The signature is invalid. Verify and try again.")
 
     def _check_nonce(self, nonce: str, timestamp: str) -> None:
@@ -284,6 +284,15 @@ class Authenticator:
                     [str(INTEGRATION_CONSUMER_ID)],
                 )
             self._nonces.add(nonce)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality of two texts. hmac.compare_digest refuses str with non-ASCII
+    characters (a TypeError, which was a 500), so the UTF-8 bytes are compared; "surrogatepass"
+    keeps a lone surrogate from JSON ("\\ud800") comparable instead of failing to encode."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def check_path_signing(signing: str) -> str:

@@ -961,6 +961,18 @@ def test_sandbox_admin_with_an_80_bit_totp_secret_signs_in(sandbox_factory):  # 
         sandbox_client(server, other).request("GET", "/V1/store/storeConfigs")
 
 
+def test_sandbox_admin_with_non_ascii_credentials_signs_in_or_is_refused(sandbox_factory):  # noqa: F811
+    server = sandbox_factory(
+        credentials=Credentials.generate(admin_username="zoë", admin_password="Grüße-aus-Köln-1"),
+        two_factor_enabled=False,
+    )
+    right = AdminSessionAuth("zoë", "Grüße-aus-Köln-1", clock=server.store.clock)
+    assert isinstance(sandbox_client(server, right).request("GET", "/V1/store/storeConfigs"), list)
+    wrong = AdminSessionAuth("zoë", "Grüße-aus-Köln-2", clock=server.store.clock)
+    with pytest.raises(InvalidCredentialsError, match="30 minutes"):
+        sandbox_client(server, wrong).request("GET", "/V1/store/storeConfigs")
+
+
 def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):  # noqa: F811
     auth = AdminSessionAuth(sandbox_store.credentials.admin_username, "not-the-password")
     with pytest.raises(InvalidCredentialsError, match="30 minutes"):
