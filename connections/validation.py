@@ -5,8 +5,6 @@ Each rule names the field it belongs to and says in plain words what to change.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from functools import cached_property
 
@@ -21,6 +19,7 @@ from connections.models import (
     AuthMethod,
     Connection,
 )
+from magento import totp
 from magento.errors import BlockedAddressError, TransportError
 from magento.netguard import check_target_host
 from magento.store_domain import (
@@ -102,7 +101,31 @@ def name_taken_message(name: str) -> str:
 
 def normalise_totp_secret(value: str) -> str:
     """Upper-case base32 without spaces or dashes (how authenticator apps show secrets varies)."""
-    return re.sub(r"[\s-]", "", value).upper()
+    return totp.normalise_secret(value)
+
+
+def totp_secret_problem(value: str) -> str | None:
+    """What is wrong with a 2FA secret, or None: every secret Magento accepts is accepted."""
+    secret = normalise_totp_secret(value)
+    if not secret.rstrip("="):
+        return (
+            "The 2FA secret is empty. Paste the key shown when Google Authenticator was set up, "
+            "or leave the field blank if this admin user has no 2FA."
+        )
+    if len(secret) > totp.MAX_SECRET_LENGTH:
+        return (
+            f"The 2FA secret is too long ({len(secret)} characters); use at most "
+            f"{totp.MAX_SECRET_LENGTH}. Copy only the key shown when Google Authenticator was "
+            "set up."
+        )
+    try:
+        totp.secret_key(secret)
+    except totp.InvalidTotpSecret:
+        return (
+            "The 2FA secret must be the base32 key shown when Google Authenticator was set up: "
+            "letters A-Z and digits 2-7 only."
+        )
+    return None
 
 
 def _check_token_value(field: str, value: str, problems: dict[str, list[str]]) -> None:
@@ -187,18 +210,9 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         elif len(connection.admin_password) > MAX_SECRET_LENGTH:
             add("admin_password", "The Admin Password is too long.")
         if connection.totp_secret:
-            secret = normalise_totp_secret(connection.totp_secret)
-            try:
-                padded = secret + "=" * (-len(secret) % 8)
-                valid = len(base64.b32decode(padded, casefold=True)) >= 10
-            except (binascii.Error, ValueError):
-                valid = False
-            if not valid:
-                add(
-                    "totp_secret",
-                    "The 2FA secret must be the base32 key shown when Google Authenticator was "
-                    "set up (letters A-Z and digits 2-7, at least 16 characters).",
-                )
+            problem = totp_secret_problem(connection.totp_secret)
+            if problem:
+                add("totp_secret", problem)
 
     code = connection.store_code or ""
     if not code:

@@ -4,9 +4,11 @@
   (works only if the store allows integration tokens as bearer tokens, off by default since 2.4.4).
 * `OAuth1Auth`: the integration's four keys, each request signed with OAuth 1.0a HMAC-SHA256;
   works on every store. Magento orders the signed parameters in PHP's natural order
-  (`strnatcmp`), not byte order, and signs the path as Laminas normalises it ("%2F" as "/"),
-  so the base string is built here the way Magento builds it and only the signing primitives
-  come from oauthlib.
+  (`strnatcmp`), not byte order, so the base string is built here the way Magento builds it and
+  only the signing primitives come from oauthlib. Magento versions disagree on how an escaped
+  "/", "+", "&" or "," in the path is signed (see `signed_path`): the RFC 5849 way is tried
+  first, the other once after Magento's "The signature is invalid", and the way that worked is
+  remembered (`OAuth1Auth.path_signing`).
 * `AdminSessionAuth`: an admin user name and password exchanged for a 4-hour admin token, with an
   optional TOTP secret for accounts protected by two-factor authentication.
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import json
+import logging
 import re
 import string
 import threading
@@ -24,13 +28,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import pyotp
 from oauthlib import common as oauth_common
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .errors import (
+    ROUTE_NOT_FOUND,
     AuthenticationError,
     InvalidCredentialsError,
     InvalidTwoFactorCodeError,
@@ -41,11 +45,17 @@ from .errors import (
     TwoFactorUnavailableError,
     UnexpectedResponseError,
 )
+from .totp import TOTP, normalise_secret, secret_key
 
 if TYPE_CHECKING:
+    import requests
+
     from .client import MagentoClient
 
 __all__ = [
+    "PATH_SIGNINGS",
+    "PATH_SIGNING_DECODED",
+    "PATH_SIGNING_RFC5849",
     "AdminSessionAuth",
     "InMemoryTokenCache",
     "IntegrationTokenAuth",
@@ -58,6 +68,8 @@ __all__ = [
     "oauth_parameter_string",
     "signed_path",
 ]
+
+logger = logging.getLogger("magento.auth")
 
 ADMIN_TOKEN_PATH = "/V1/integration/admin/token"
 GOOGLE_AUTHENTICATE_PATH = "/V1/tfa/provider/google/authenticate"
@@ -73,9 +85,14 @@ class MagentoAuth:
         """Headers that authenticate one request to `url` (called again for every attempt)."""
         raise NotImplementedError
 
-    def renew_after_unauthorized(self, client: MagentoClient, used: dict[str, str]) -> bool:
+    def renew_after_unauthorized(
+        self, client: MagentoClient, used: dict[str, str], response: requests.Response
+    ) -> bool:
         """After a 401: renew the credentials if that can help; True means repeat the call once."""
         return False
+
+    def answered(self, used: dict[str, str], response: requests.Response | None) -> None:
+        """The last answer to one call (None: no answer came), for auth that learns from it."""
 
     def secrets(self) -> tuple[str, ...]:
         """Credential strings that must never appear in a message or log (used for scrubbing)."""
@@ -202,30 +219,45 @@ def _compare_fraction(a: bytes, i: int, b: bytes, j: int) -> tuple[int, int, int
         j += 1
 
 
-# Laminas' Uri::normalizePath, which Magento applies to the URL before checking a signature:
-# escapes of these characters are decoded (so "%2F" is signed as "/", magento/magento2#37913) ...
-_PATH_DECODED = frozenset(string.ascii_letters + string.digits + "_-.~:@&=+$,/;%")
-# ... other escapes are upper-cased, and only characters outside this set are escaped again.
+# How a path is signed. Magento normalises the URL before it checks a signature: escapes of the
+# characters in the set below are decoded, other escapes upper-cased, and only characters that
+# may not stand bare in a path are escaped again (Laminas' Uri::normalizePath).
+PATH_SIGNING_RFC5849 = "rfc5849"
+PATH_SIGNING_DECODED = "decoded"
+PATH_SIGNINGS = (PATH_SIGNING_RFC5849, PATH_SIGNING_DECODED)
+_UNRESERVED = string.ascii_letters + string.digits + "_-.~"
+_PATH_DECODED = {
+    # 2.4.8+ (lib/internal/Magento/Framework/Oauth/Helper/Uri/Http.php, used by
+    # Helper/Signature/Hmac.php): only unreserved characters, as RFC 5849 (3.4.1.2) signs a path.
+    PATH_SIGNING_RFC5849: frozenset(_UNRESERVED),
+    # 2.4.6/2.4.7 (Laminas\OAuth\Signature\AbstractSignature -> Laminas\Uri\Uri::normalizePath):
+    # also these reserved characters, so "%2F" is signed as "/" (magento/magento2#37278, #37913).
+    PATH_SIGNING_DECODED: frozenset(_UNRESERVED + ":@&=+$,/;%"),
+}
 _PATH_ESCAPED_AGAIN = re.compile(r"[^A-Za-z0-9_\-.~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # Magento's Helper\Request::_isProtocolParameter (a search anywhere in the name, not a prefix).
 _PROTOCOL_PARAMETER = re.compile(r"oauth_[a-z_-]+")
+# Magento's answer when the signature it computes differs from the one sent.
+SIGNATURE_INVALID = "The signature is invalid. Verify and try again."
 
 
-def signed_path(path: str) -> str:
-    """The request path as Magento signs it (Laminas' Uri::normalizePath), e.g. a%2Fb -> a/b."""
+def signed_path(path: str, signing: str = PATH_SIGNING_RFC5849) -> str:
+    """The request path as Magento signs it, e.g. a%2Fb stays a%2Fb (RFC 5849, Magento 2.4.8+)
+    or becomes a/b (PATH_SIGNING_DECODED, Magento 2.4.6 and 2.4.7)."""
+    decodable = _PATH_DECODED[signing]
 
     def decode(match: re.Match) -> str:
         char = chr(int(match.group(1), 16))
-        return char if char in _PATH_DECODED else match.group(0).upper()
+        return char if char in decodable else match.group(0).upper()
 
     decoded = _ESCAPE.sub(decode, path)
     return _PATH_ESCAPED_AGAIN.sub(lambda match: quote(match.group(0), safe=""), decoded)
 
 
-def _signed_url(url: str) -> str:
+def _signed_url(url: str, signing: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, signed_path(parts.path), "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, signed_path(parts.path, signing), "", ""))
 
 
 def _query_pairs(url: str) -> list[tuple[str, str]]:
@@ -247,18 +279,63 @@ def oauth_parameter_string(params: list[tuple[str, str]]) -> str:
     return "&".join(f"{name}={value}" for name, value in encoded)
 
 
-def oauth_base_string(method: str, url: str, oauth_params: list[tuple[str, str]]) -> str:
+def oauth_base_string(
+    method: str,
+    url: str,
+    oauth_params: list[tuple[str, str]],
+    *,
+    path_signing: str = PATH_SIGNING_RFC5849,
+) -> str:
     """The signature base string Magento computes for `method url` with these oauth_* params."""
     params = [*oauth_params, *_query_pairs(url)]
     return oauth_signature.signature_base_string(
         method.upper(),
-        oauth_signature.base_string_uri(_signed_url(url)),
+        oauth_signature.base_string_uri(_signed_url(url, path_signing)),
         oauth_parameter_string(params),
     )
 
 
+def _path_signings_differ(url: str) -> bool:
+    """True when the two ways of signing give different paths (an escaped "/", "+", "&", ...)."""
+    path = urlsplit(url).path
+    return signed_path(path, PATH_SIGNING_RFC5849) != signed_path(path, PATH_SIGNING_DECODED)
+
+
+def _other_signing(signing: str) -> str:
+    return PATH_SIGNING_DECODED if signing == PATH_SIGNING_RFC5849 else PATH_SIGNING_RFC5849
+
+
+def _signature_accepted(response: requests.Response) -> bool:
+    """Whether the answer shows that Magento checked the signature and accepted it.
+
+    Magento matches the route before it checks the caller, and 5xx answers may come from in
+    front of Magento, so only an answer from past the check counts.
+    """
+    status = response.status_code
+    if status == 401 or status >= 500:
+        return False
+    return not (status == 404 and _magento_message(response) == ROUTE_NOT_FOUND)
+
+
+def _magento_message(response: requests.Response) -> str | None:
+    try:
+        document = json.loads(response.content)
+    except ValueError:
+        return None
+    return document.get("message") if isinstance(document, dict) else None
+
+
 class OAuth1Auth(MagentoAuth):
-    """An integration's consumer key/secret and access token/secret, signed with HMAC-SHA256."""
+    """An integration's consumer key/secret and access token/secret, signed with HMAC-SHA256.
+
+    `path_signing` is how this store signs an escaped reserved character in the path (a SKU
+    such as "tee/red"): PATH_SIGNING_RFC5849 (Magento 2.4.8+), PATH_SIGNING_DECODED (2.4.6 and
+    2.4.7), or None while unknown (then the RFC 5849 way is tried first). When such a request
+    is refused with Magento's "The signature is invalid", it is signed once more the other way;
+    the way the store accepted is kept in `path_signing` and passed to `on_signing_learned`,
+    so a caller can store it with the connection and pass it back next time. Requests whose
+    path signs alike both ways are never signed twice.
+    """
 
     def __init__(
         self,
@@ -266,11 +343,18 @@ class OAuth1Auth(MagentoAuth):
         consumer_secret: str,
         access_token: str,
         access_token_secret: str,
+        *,
+        path_signing: str | None = None,
+        on_signing_learned: Callable[[str], None] | None = None,
     ) -> None:
         self._consumer_key = _require_text("The consumer key", consumer_key)
         self._consumer_secret = _require_text("The consumer secret", consumer_secret)
         self._access_token = _require_text("The access token", access_token)
         self._access_token_secret = _require_text("The access token secret", access_token_secret)
+        if path_signing is not None and path_signing not in PATH_SIGNINGS:
+            raise ValueError(f"path_signing must be one of {', '.join(PATH_SIGNINGS)} or None.")
+        self.path_signing = path_signing
+        self.on_signing_learned = on_signing_learned
         # oauthlib's client only holds the secrets for its HMAC primitive; ordering is ours.
         self._signer = oauth1.Client(
             self._consumer_key,
@@ -279,9 +363,14 @@ class OAuth1Auth(MagentoAuth):
             resource_owner_secret=self._access_token_secret,
             signature_method=oauth1.SIGNATURE_HMAC_SHA256,
         )
+        # One call (its attempts, a second signing, its answer) runs on one thread.
+        self._this_call = threading.local()
 
     def headers_for(self, method: str, url: str, client: MagentoClient) -> dict[str, str]:
         """A freshly signed `Authorization: OAuth ...` header (new nonce every attempt)."""
+        signing = getattr(self._this_call, "second_signing", None)
+        if signing is None:
+            signing = self.path_signing or PATH_SIGNING_RFC5849
         oauth_params = [
             ("oauth_consumer_key", self._consumer_key),
             ("oauth_nonce", oauth_common.generate_nonce()),
@@ -290,14 +379,59 @@ class OAuth1Auth(MagentoAuth):
             ("oauth_token", self._access_token),
             ("oauth_version", "1.0"),
         ]
-        base_string = oauth_base_string(method, url, oauth_params)
+        base_string = oauth_base_string(method, url, oauth_params, path_signing=signing)
         signed = oauth_signature.sign_hmac_sha256_with_client(base_string, self._signer)
         oauth_params.append(("oauth_signature", signed))
         header = ", ".join(
             f'{oauth_utils.escape(name)}="{oauth_utils.escape(value)}"'
             for name, value in oauth_params
         )
+        self._this_call.signed = (f"OAuth {header}", url, signing)
         return {"Authorization": f"OAuth {header}"}
+
+    def renew_after_unauthorized(
+        self, client: MagentoClient, used: dict[str, str], response: requests.Response
+    ) -> bool:
+        """Refused signature over a path the two ways sign differently: sign it the other way."""
+        signed = getattr(self._this_call, "signed", None)
+        if (
+            signed is None
+            or signed[0] != used.get("Authorization")
+            or getattr(self._this_call, "second_signing", None) is not None
+            or not _path_signings_differ(signed[1])
+            or _magento_message(response) != SIGNATURE_INVALID
+        ):
+            return False
+        self._this_call.second_signing = _other_signing(signed[2])
+        logger.debug(
+            "The store refused the %s signature of a path with escaped characters; "
+            "signing it the %s way once more.",
+            signed[2],
+            self._this_call.second_signing,
+        )
+        return True
+
+    def answered(self, used: dict[str, str], response: requests.Response | None) -> None:
+        """Remember the way of signing the store accepted for a path with escaped characters."""
+        signed = getattr(self._this_call, "signed", None)
+        self._this_call.signed = self._this_call.second_signing = None
+        if (
+            signed is None
+            or response is None
+            or signed[0] != used.get("Authorization")
+            or not _path_signings_differ(signed[1])
+            or not _signature_accepted(response)
+        ):
+            return
+        accepted = signed[2]
+        if accepted == self.path_signing:
+            return
+        self.path_signing = accepted
+        logger.info(
+            "The store accepts paths signed the %s way; signing them so from now on.", accepted
+        )
+        if self.on_signing_learned is not None:
+            self.on_signing_learned(accepted)
 
     def secrets(self) -> tuple[str, ...]:
         return (self._consumer_secret, self._access_token, self._access_token_secret)
@@ -390,14 +524,8 @@ class AdminSessionAuth(MagentoAuth):
         self._password = password
         self._totp_secret = None
         if totp_secret:
-            secret = totp_secret.replace(" ", "").upper()
-            try:
-                pyotp.TOTP(secret).now()
-            except Exception:
-                raise ValueError(
-                    "The two-factor (TOTP) secret is not valid: it should be the base32 text "
-                    "shown when setting up Google Authenticator."
-                ) from None
+            secret = normalise_secret(totp_secret)
+            secret_key(secret)  # raises InvalidTotpSecret (a ValueError) before any request
             self._totp_secret = secret
         if token_lifetime_seconds <= 0:
             raise ValueError("The admin token lifetime must be positive.")
@@ -424,7 +552,9 @@ class AdminSessionAuth(MagentoAuth):
         self._last_token = token
         return {"Authorization": f"Bearer {token}"}
 
-    def renew_after_unauthorized(self, client: MagentoClient, used: dict[str, str]) -> bool:
+    def renew_after_unauthorized(
+        self, client: MagentoClient, used: dict[str, str], response: requests.Response
+    ) -> bool:
         """Drop the rejected token and sign in again (the caller repeats the call only once)."""
         key = self.cache_key(client)
         with self._lock:
@@ -474,7 +604,7 @@ class AdminSessionAuth(MagentoAuth):
             body = {
                 "username": self._username,
                 "password": self._password,
-                "otp": pyotp.TOTP(self._totp_secret).at(self._clock()),
+                "otp": TOTP(self._totp_secret).at(self._clock()),
             }
         else:
             path = ADMIN_TOKEN_PATH

@@ -190,16 +190,23 @@ class MagentoClient:
         body = None
         if json is not None:
             body = json_module.dumps(json, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        response, used_headers = self._send(method, url, path, body, auth, allow_retries)
-        # Only a renewable credential (admin session) is renewed, and the call repeated once.
-        if (
-            response.status_code == 401
-            and auth is not None
-            and auth.renew_after_unauthorized(self, used_headers)
-        ):
-            logger.debug("%s %s: credentials renewed after 401, repeating once", method, path)
-            response.close()
-            response, _ = self._send(method, url, path, body, auth, allow_retries)
+        response, used_headers = None, {}
+        try:
+            response, used_headers = self._send(method, url, path, body, auth, allow_retries)
+            # Renewable credentials (an admin session; an OAuth path signature the store reads
+            # the other way) are renewed, and the call repeated once.
+            if (
+                response.status_code == 401
+                and auth is not None
+                and auth.renew_after_unauthorized(self, used_headers, response)
+            ):
+                logger.debug("%s %s: credentials renewed after 401, repeating once", method, path)
+                response.close()
+                response = None
+                response, used_headers = self._send(method, url, path, body, auth, allow_retries)
+        finally:
+            if auth is not None:
+                auth.answered(used_headers, response)
         try:
             return self._decode(response, method, path)
         except (UnexpectedResponseError, StoreUnavailableError) as error:

@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 
 import pyotp
 
+from ..totp import TOTP
 from .errors import MagentoErrorResponse, required, signin_incorrect
 
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -29,6 +30,18 @@ MAX_FAILURES = 6
 LOCKOUT_SECONDS = 1800
 TIMESTAMP_DEVIATION = 600
 INTEGRATION_CONSUMER_ID = 1
+# How the store reads an escaped character in the path before it checks an OAuth signature.
+# Laminas' Uri::normalizePath decodes an escape when the character is in the set, upper-cases
+# every other escape, then escapes again what may not stand bare in a path.
+OAUTH_PATH_DECODED = "decoded"  # 2.4.6/2.4.7: "tee%2Fred" is signed as "tee/red" (#37913)
+OAUTH_PATH_RFC5849 = "rfc5849"  # 2.4.8+: signed as sent (Oauth/Helper/Uri/Http.php)
+OAUTH_PATH_SIGNINGS = (OAUTH_PATH_DECODED, OAUTH_PATH_RFC5849)
+_UNRESERVED = string.ascii_letters + string.digits + "-._~"
+_DECODED_IN_PATH = {
+    OAUTH_PATH_DECODED: frozenset(_UNRESERVED + ":@&=+$,/;%"),
+    OAUTH_PATH_RFC5849: frozenset(_UNRESERVED),
+}
+_BARE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
 
 # Parent of each ACL resource the sandbox's routes use, as in Magento's acl.xml files; granting a
 # parent (what ticking it in the admin does) grants its children.
@@ -152,9 +165,9 @@ class Authenticator:
             if self._locked_until.get(key, 0) > now:
                 raise signin_incorrect()
             credentials = self.store.credentials
-            right = hmac.compare_digest(
-                username, credentials.admin_username
-            ) and hmac.compare_digest(password, credentials.admin_password)
+            right = _same(username, credentials.admin_username) and _same(
+                password, credentials.admin_password
+            )
             if not right:
                 failures = self._failures.get(key, 0) + 1
                 self._failures[key] = failures
@@ -167,7 +180,7 @@ class Authenticator:
 
     def check_otp(self, otp: str) -> None:
         """Google Authenticator code for the admin's TOTP secret (one step of clock drift)."""
-        totp = pyotp.TOTP(self.store.credentials.totp_secret)
+        totp = TOTP(self.store.credentials.totp_secret)
         if not totp.verify(str(otp), for_time=int(self.store.clock()), valid_window=1):
             raise MagentoErrorResponse(401, "Invalid code.")
 
@@ -203,7 +216,7 @@ class Authenticator:
         if expires_at is not None:
             return ADMIN if expires_at > self.store.clock() else GUEST
         credentials = self.store.credentials
-        if not self.revoked and hmac.compare_digest(token, credentials.access_token):
+        if not self.revoked and _same(token, credentials.access_token):
             return INTEGRATION if self.store.bearer_enabled else GUEST
         return GUEST
 
@@ -241,17 +254,17 @@ class Authenticator:
         credentials = self.store.credentials
         if len(params["oauth_consumer_key"]) != TOKEN_LENGTH:
             raise MagentoErrorResponse(401, "Consumer key is not the correct length")
-        if not hmac.compare_digest(params["oauth_consumer_key"], credentials.consumer_key):
+        if not _same(params["oauth_consumer_key"], credentials.consumer_key):
             raise MagentoErrorResponse(401, "A consumer having the specified key does not exist")
         self._check_nonce(params["oauth_nonce"], params["oauth_timestamp"])
-        if not hmac.compare_digest(params["oauth_token"], credentials.access_token):
+        if not _same(params["oauth_token"], credentials.access_token):
             raise MagentoErrorResponse(401, "Specified token does not exist")
         if self.revoked:
             raise MagentoErrorResponse(401, "Access token has been revoked")
         expected = oauth_signature(
             method, url, params, credentials.consumer_secret, credentials.access_token_secret
         )
-        if not hmac.compare_digest(expected, params["oauth_signature"]):
+        if not _same(expected, params["oauth_signature"]):
             raise MagentoErrorResponse(401, "The signature is invalid. Verify and try again.")
 
     def _check_nonce(self, nonce: str, timestamp: str) -> None:
@@ -271,6 +284,42 @@ class Authenticator:
                     [str(INTEGRATION_CONSUMER_ID)],
                 )
             self._nonces.add(nonce)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality of two texts. hmac.compare_digest refuses str with non-ASCII
+    characters (a TypeError, which was a 500), so the UTF-8 bytes are compared; "surrogatepass"
+    keeps a lone surrogate from JSON ("\\ud800") comparable instead of failing to encode."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+def check_path_signing(signing: str) -> str:
+    """The store's way of signing paths, or ValueError naming the choices."""
+    if signing not in OAUTH_PATH_SIGNINGS:
+        raise ValueError(
+            f"unknown OAuth path signing {signing!r}: use {' or '.join(OAUTH_PATH_SIGNINGS)}"
+        )
+    return signing
+
+
+def signed_url(host: str, path: str, signing: str = OAUTH_PATH_DECODED) -> str:
+    """The URL an OAuth signature covers, normalised as Magento does: lowercase host, no default
+    port, the path as normalizePath leaves it. `signing` OAUTH_PATH_DECODED is Laminas' own
+    normalizePath (Magento 2.4.6/2.4.7: "tee%2Fred" signed as "tee/red", magento/magento2#37913);
+    OAUTH_PATH_RFC5849 is Magento 2.4.8's override, lib/internal/Magento/Framework/Oauth/Helper/
+    Uri/Http.php, which decodes unreserved characters only ("tee%2Fred" signed as sent)."""
+    host = host.lower().removesuffix(":80")
+    decodable = _DECODED_IN_PATH[signing]
+
+    def tidy(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in decodable else match.group(0).upper()
+
+    path = re.sub(r"%([0-9A-Fa-f]{2})", tidy, path)
+    path = _BARE_IN_PATH.sub(lambda match: quote(match.group(0), safe=""), path)
+    return f"http://{host}{path}"
 
 
 def _is_protocol(name: str) -> bool:

@@ -16,10 +16,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pyotp
-
+from ..totp import TOTP, InvalidTotpSecret, normalise_secret, secret_key
 from .activity import ActivitySimulator
-from .auth import Credentials
+from .auth import OAUTH_PATH_DECODED, OAUTH_PATH_RFC5849, OAUTH_PATH_SIGNINGS, Credentials
 from .server import SandboxServer
 from .store import SandboxStore
 
@@ -33,6 +32,10 @@ CREDENTIAL_OPTIONS = (
     "totp_secret",
 )
 ENV_PREFIX = "MAGENTO_SANDBOX_"
+_PATH_SIGNING_NAMES = {
+    OAUTH_PATH_DECODED: 'signed decoded, "%2F" as "/" (Magento 2.4.6/2.4.7)',
+    OAUTH_PATH_RFC5849: "signed as sent, RFC 5849 (Magento 2.4.8+)",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +72,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-input-limits", action="store_true", help="no 300 page-size cap, no default size"
     )
     parser.add_argument(
+        "--oauth-path-signing",
+        choices=OAUTH_PATH_SIGNINGS,
+        default=OAUTH_PATH_DECODED,
+        help='how OAuth signatures cover an escaped "/", "+", "&" or "," in the path: decoded '
+        '("tee%%2Fred" signed as "tee/red", Magento 2.4.6/2.4.7; the default) or rfc5849 '
+        "(signed as sent, Magento 2.4.8+)",
+    )
+    parser.add_argument(
         "--control",
         action="store_true",
         help="enable /__sandbox__/ endpoints (fault injection, flags) for out-of-process tests",
@@ -102,6 +113,12 @@ def build(options: dict, environ: dict | None = None) -> Sandbox:
         name: options.get(name) or environ.get(ENV_PREFIX + name.upper())
         for name in CREDENTIAL_OPTIONS
     }
+    if given["totp_secret"]:
+        given["totp_secret"] = normalise_secret(given["totp_secret"])
+        try:
+            secret_key(given["totp_secret"])  # what Magento can make codes from, any length
+        except InvalidTotpSecret as error:
+            raise SandboxStartError(f"{error} Check --totp-secret.") from None
     store = SandboxStore(
         credentials=Credentials.generate(**given),
         random_seed=options.get("random_seed"),
@@ -109,6 +126,7 @@ def build(options: dict, environ: dict | None = None) -> Sandbox:
         two_factor_enabled=not options.get("disable_2fa"),
         two_factor_configured=not options.get("admin_2fa_not_configured"),
         input_limits_enabled=not options.get("no_input_limits"),
+        oauth_path_signing=options.get("oauth_path_signing") or OAUTH_PATH_DECODED,
     )
     host, port = options.get("host", "127.0.0.1"), options.get("port", 8081)
     # Listen before seeding, so a taken port is reported at once, not after a long seed.
@@ -161,6 +179,7 @@ def banner(sandbox: Sandbox) -> str:
         f"  Consumer secret:     {c.consumer_secret}",
         f"  Access token:        {c.access_token}",
         f"  Access token secret: {c.access_token_secret}",
+        f"  Escaped path characters: {_PATH_SIGNING_NAMES[store.oauth_path_signing]}",
         f"Integration access token as Bearer token: {bearer}",
         "",
         "Admin account (admin token sign-in):",
@@ -172,7 +191,7 @@ def banner(sandbox: Sandbox) -> str:
             "  2FA:                 required, but not set up for this admin, so sign-in is refused"
         )
     elif store.two_factor_enabled:
-        uri = pyotp.TOTP(c.totp_secret).provisioning_uri(
+        uri = TOTP(c.totp_secret).provisioning_uri(
             name=c.admin_username, issuer_name="Magento sandbox"
         )
         lines += [

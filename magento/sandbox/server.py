@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import socket
-import string
 import sys
 import threading
 import time
@@ -21,10 +19,10 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from . import errors as err
-from .auth import Authenticator
+from .auth import Authenticator, check_path_signing, signed_url
 from .errors import MagentoErrorResponse
 from .faults import FaultPlan
 from .fields import filter_fields, parse_fields
@@ -161,6 +159,10 @@ class SandboxServer:
         lambda self: self.store.input_limits_enabled,
         lambda self, value: setattr(self.store, "input_limits_enabled", bool(value)),
     )
+    oauth_path_signing = property(
+        lambda self: self.store.oauth_path_signing,
+        lambda self, value: setattr(self.store, "oauth_path_signing", check_path_signing(value)),
+    )
 
     @property
     def credentials(self):
@@ -239,7 +241,11 @@ class SandboxServer:
                 raise err.no_route()
             # Like Magento's guest plugin: anonymous routes never look at the credentials.
             if route.resources != ("anonymous",):
-                url = _signed_url(headers.get("Host") or f"{self.host}:{self.port}", split.path)
+                url = signed_url(
+                    headers.get("Host") or f"{self.host}:{self.port}",
+                    split.path,
+                    self.store.oauth_path_signing,
+                )
                 caller = self.auth.caller(headers.get("Authorization", ""), method, url, query)
                 grants = self.store.granted_resources
                 if not any(caller.allowed(resource, grants) for resource in route.resources):
@@ -515,6 +521,7 @@ class SandboxServer:
             "two_factor_enabled": store.two_factor_enabled,
             "two_factor_configured": store.two_factor_configured,
             "input_limits_enabled": store.input_limits_enabled,
+            "oauth_path_signing": store.oauth_path_signing,
             "granted_resources": sorted(store.granted_resources),
             "admin_token_lifetime": store.admin_token_lifetime,
             "integration_revoked": self.auth.revoked,
@@ -533,6 +540,7 @@ class SandboxServer:
         two_factor_enabled: bool | None = None,
         two_factor_configured: bool | None = None,
         input_limits_enabled: bool | None = None,
+        oauth_path_signing: str | None = None,
         granted_resources: list[str] | None = None,
         admin_token_lifetime: int | None = None,
         integration_revoked: bool | None = None,
@@ -549,6 +557,8 @@ class SandboxServer:
                 store.two_factor_configured = bool(two_factor_configured)
             if input_limits_enabled is not None:
                 store.input_limits_enabled = bool(input_limits_enabled)
+            if oauth_path_signing is not None:
+                store.oauth_path_signing = check_path_signing(oauth_path_signing)
             if granted_resources is not None:
                 store.granted_resources = set(granted_resources)
             if admin_token_lifetime is not None:
@@ -608,28 +618,6 @@ def _json(status: int, body: Any, headers: dict | None = None):
 def _php_slashes(payload: bytes) -> bytes:
     """PHP's json_encode writes "/" as "\\/" (a "/" can only occur inside JSON strings)."""
     return payload.replace(b"/", b"\\/")
-
-
-# Laminas' Uri::normalizePath (Magento normalises the URL this way before it checks an OAuth
-# signature) decodes an escape when the character is unreserved or one of : @ & = + $ , / ; %,
-# upper-cases every other escape, then escapes again what may not stand bare in a path.
-_DECODED_IN_PATH = frozenset(string.ascii_letters + string.digits + "-._~" + ":@&=+$,/;%")
-_BARE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
-
-
-def _signed_url(host: str, path: str) -> str:
-    """The URL an OAuth signature covers, normalised as Laminas' Uri::normalize does it:
-    lowercase host, no default port, the path as normalizePath leaves it (so "tee%2Fred" is
-    signed as "tee/red", magento/magento2#37913)."""
-    host = host.lower().removesuffix(":80")
-
-    def tidy(match: re.Match) -> str:
-        char = chr(int(match.group(1), 16))
-        return char if char in _DECODED_IN_PATH else match.group(0).upper()
-
-    path = re.sub(r"%([0-9A-Fa-f]{2})", tidy, path)
-    path = _BARE_IN_PATH.sub(lambda match: quote(match.group(0), safe=""), path)
-    return f"http://{host}{path}"
 
 
 def _raw_json(payload: bytes):

@@ -28,7 +28,7 @@ from magento import (
     UnexpectedResponseError,
 )
 from magento.auth import natural_compare, oauth_base_string, signed_path
-from magento.sandbox import FakeClock
+from magento.sandbox import Credentials, FakeClock
 from tests.helpers import no_sleep
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
@@ -105,22 +105,23 @@ def php_natural_key(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-LAMINAS_DECODES = set(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.~:@&=+$,/;%"
-)
+UNRESERVED = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.~")
+# Magento 2.4.6/2.4.7 (Laminas' own normalizePath) also decodes these; 2.4.8 only UNRESERVED.
+LAMINAS_DECODES = UNRESERVED | set(":@&=+$,/;%")
 LAMINAS_KEEPS = LAMINAS_DECODES | set("()")
 HEX = set("0123456789abcdefABCDEF")
 
 
-def laminas_path(path):
+def laminas_path(path, decodes=LAMINAS_DECODES):
     """Laminas' Uri::normalizePath, written out step by step: decode the escapes of characters
-    allowed in a path, upper-case the rest, then escape what a path may not hold literally."""
+    in `decodes`, upper-case the rest, then escape what a path may not hold literally (Magento
+    2.4.8 overrides it to decode only unreserved characters: pass decodes=UNRESERVED)."""
     decoded, i = "", 0
     while i < len(path):
         escape = path[i : i + 3]
         if path[i] == "%" and len(escape) == 3 and set(escape[1:]) <= HEX:
             char = chr(int(escape[1:], 16))
-            decoded += char if char in LAMINAS_DECODES else escape.upper()
+            decoded += char if char in decodes else escape.upper()
             i += 3
         else:
             decoded += path[i]
@@ -136,8 +137,9 @@ def laminas_path(path):
     return encoded
 
 
-def magento_base_string(method, url, header_params, order=php_natural_key):
-    """Recompute Magento's signature base string independently of the client's code."""
+def magento_base_string(method, url, header_params, order=php_natural_key, decodes=UNRESERVED):
+    """Recompute Magento's signature base string independently of the client's code (by
+    default as 2.4.8 does; decodes=LAMINAS_DECODES for 2.4.6/2.4.7)."""
     parts = urlsplit(url)
     params = {k: v for k, v in header_params.items() if k != "oauth_signature"}
     if parts.query:
@@ -147,7 +149,7 @@ def magento_base_string(method, url, header_params, order=php_natural_key):
     encoded = {quote(k, safe="~"): quote(v, safe="~") for k, v in params.items()}
     names = sorted(encoded, key=order)
     normalized = "&".join(f"{name}={encoded[name]}" for name in names)
-    base_url = f"{parts.scheme}://{parts.netloc}{laminas_path(parts.path)}"
+    base_url = f"{parts.scheme}://{parts.netloc}{laminas_path(parts.path, decodes)}"
     return "&".join([method, quote(base_url, safe="~"), quote(normalized, safe="~")])
 
 
@@ -240,36 +242,105 @@ def test_oauth_401_is_not_retried(store_mock):
 
 
 @pytest.mark.parametrize(
-    ("sent_path", "signed_path"),
+    ("sent_path", "rfc_path", "decoded_path"),
     [
-        ("MS%2FChamp%20S%2B1", "MS/Champ%20S+1"),
-        ("a%26b%3Dc%2Cd%3Be%3Af%40g%24h", "a&b=c,d;e:f@g$h"),
-        ("100%25", "100%25"),
-        ("100%2541", "100%41"),
-        ("Gr%C3%B6%C3%9Fe%23%3F", "Gr%C3%B6%C3%9Fe%23%3F"),
-        ("a%28c%29%2A", "a%28c%29%2A"),
+        ("MS%2FChamp%20S%2B1", "MS%2FChamp%20S%2B1", "MS/Champ%20S+1"),
+        ("a%26b%3Dc%2Cd%3Be%3Af%40g%24h", "a%26b%3Dc%2Cd%3Be%3Af%40g%24h", "a&b=c,d;e:f@g$h"),
+        ("100%25", "100%25", "100%25"),
+        ("100%2541", "100%2541", "100%41"),
+        ("Gr%C3%B6%C3%9Fe%23%3F", "Gr%C3%B6%C3%9Fe%23%3F", "Gr%C3%B6%C3%9Fe%23%3F"),
+        ("a%28c%29%2A", "a%28c%29%2A", "a%28c%29%2A"),
     ],
 )
-def test_signed_path_is_normalised_the_way_magento_checks_it(store_mock, sent_path, signed_path):
-    # Magento (Laminas' Uri::normalize) signs "%2F" as "/": a client signing the path as sent
-    # gets "The signature is invalid" for such SKUs (magento/magento2#37913).
+@pytest.mark.parametrize("path_signing", [None, "rfc5849", "decoded"])
+def test_signed_path_is_normalised_the_way_magento_checks_it(
+    store_mock, sent_path, rfc_path, decoded_path, path_signing
+):
+    # Magento 2.4.8 signs the path the RFC 5849 way ("%2F" stays); 2.4.6/2.4.7 (Laminas'
+    # Uri::normalize) sign "%2F" as "/" (magento/magento2#37913). Unknown: the RFC way first.
     url = f"{STORE}/rest/all/V1/products/{sent_path}"
     store_mock.get(url, json={"sku": "x"})
-    oauth_client().request("GET", f"/V1/products/{sent_path}")
+    auth = OAuth1Auth(
+        CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET, path_signing=path_signing
+    )
+    make_client(auth).request("GET", f"/V1/products/{sent_path}")
     sent = store_mock.calls[0].request
     assert sent.url == url
     header = parse_oauth_header(sent.headers["Authorization"])
-    assert laminas_path(f"/rest/all/V1/products/{sent_path}").endswith(f"/{signed_path}")
-    assert header["oauth_signature"] == hmac_sha256(magento_base_string("GET", url, header))
-    signed_url = quote(f"{STORE}/rest/all/V1/products/{signed_path}", safe="~")
-    assert oauth_base_string("GET", url, []).startswith(f"GET&{signed_url}&")
+    decodes, signed_path_ = (
+        (LAMINAS_DECODES, decoded_path) if path_signing == "decoded" else (UNRESERVED, rfc_path)
+    )
+    assert laminas_path(f"/rest/all/V1/products/{sent_path}", decodes).endswith(f"/{signed_path_}")
+    expected = hmac_sha256(magento_base_string("GET", url, header, decodes=decodes))
+    assert header["oauth_signature"] == expected
+    signed_url = quote(f"{STORE}/rest/all/V1/products/{signed_path_}", safe="~")
+    base = oauth_base_string("GET", url, [], path_signing=path_signing or "rfc5849")
+    assert base.startswith(f"GET&{signed_url}&")
 
 
 @pytest.mark.parametrize(
     "path", ["/x/%c3%b6%7e%2f%2b", "/x/a%2e%2E/%41%2525", "/x/%zz%", "/x/()!*'"]
 )
 def test_signed_path_matches_laminas_for_odd_escapes(path):
-    assert signed_path(path) == laminas_path(path)
+    assert signed_path(path, "decoded") == laminas_path(path, LAMINAS_DECODES)
+    assert signed_path(path, "rfc5849") == laminas_path(path, UNRESERVED)
+    assert signed_path(path) == laminas_path(path, UNRESERVED)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Specified token does not exist",
+        "The nonce is already being used by the consumer with ID %1",
+        "The signature is invalid.",  # not Magento's exact words
+    ],
+)
+def test_other_401s_on_an_escaped_path_are_not_signed_again(store_mock, message):
+    url = f"{STORE}/rest/all/V1/products/tee%2Fred"
+    store_mock.get(url, status=401, json={"message": message, "parameters": ["1"]})
+    learned = []
+    auth = OAuth1Auth(
+        CONSUMER_KEY,
+        CONSUMER_SECRET,
+        ACCESS_TOKEN,
+        ACCESS_TOKEN_SECRET,
+        on_signing_learned=learned.append,
+    )
+    with pytest.raises(AuthenticationError):
+        make_client(auth).request("GET", "/V1/products/tee%2Fred")
+    assert len(store_mock.calls) == 1
+    assert learned == [] and auth.path_signing is None
+
+
+def test_the_second_signing_covers_the_decoded_path_and_is_learned(store_mock):
+    url = f"{STORE}/rest/all/V1/products/tee%2Fred"
+    invalid = {"message": "The signature is invalid. Verify and try again."}
+    store_mock.get(url, status=401, json=invalid)
+    store_mock.get(url, json={"sku": "tee/red"})
+    learned = []
+    auth = OAuth1Auth(
+        CONSUMER_KEY,
+        CONSUMER_SECRET,
+        ACCESS_TOKEN,
+        ACCESS_TOKEN_SECRET,
+        on_signing_learned=learned.append,
+    )
+    assert make_client(auth).request("GET", "/V1/products/tee%2Fred") == {"sku": "tee/red"}
+    first, second = (
+        parse_oauth_header(call.request.headers["Authorization"]) for call in store_mock.calls
+    )
+    rfc = hmac_sha256(magento_base_string("GET", url, first, decodes=UNRESERVED))
+    decoded = hmac_sha256(magento_base_string("GET", url, second, decodes=LAMINAS_DECODES))
+    assert (first["oauth_signature"], second["oauth_signature"]) == (rfc, decoded)
+    assert first["oauth_nonce"] != second["oauth_nonce"]
+    assert learned == ["decoded"] and auth.path_signing == "decoded"
+
+
+def test_unknown_path_signing_is_refused():
+    with pytest.raises(ValueError, match="path_signing"):
+        OAuth1Auth(
+            CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_TOKEN_SECRET, path_signing="x"
+        )
 
 
 def test_repeated_query_name_is_signed_once_with_its_last_value(store_mock):
@@ -743,9 +814,10 @@ def test_a_remembered_refusal_withholds_the_two_factor_sign_in_too(store_mock):
     assert "no new attempt" in withheld.value.message
 
 
-def test_invalid_totp_secret_is_refused_up_front():
+@pytest.mark.parametrize("secret", ["not base32 !!", "JBSWY3DPEHPK3PX1", " - "])
+def test_invalid_totp_secret_is_refused_up_front(secret):
     with pytest.raises(ValueError, match="TOTP"):
-        AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret="not base32 !!")
+        AdminSessionAuth("shop-admin", ADMIN_PASSWORD, totp_secret=secret)
 
 
 @pytest.mark.parametrize(
@@ -863,6 +935,39 @@ def test_sandbox_two_factor_account_signs_in_with_the_totp_secret(sandbox_store)
         clock=server.store.clock,
     )
     assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
+
+
+def test_sandbox_admin_with_an_80_bit_totp_secret_signs_in(sandbox_factory):
+    # 16 base32 characters, as `bin/magento security:tfa:google:set-secret` accepts them.
+    server = sandbox_factory(credentials=Credentials.generate(totp_secret="JBSWY3DPEHPK3PXP"))
+    credentials = server.credentials
+    auth = AdminSessionAuth(
+        credentials.admin_username,
+        credentials.admin_password,
+        totp_secret="jbsw y3dp ehpk 3pxp",
+        clock=server.store.clock,
+    )
+    assert isinstance(sandbox_client(server, auth).request("GET", "/V1/store/storeConfigs"), list)
+    other = AdminSessionAuth(
+        credentials.admin_username,
+        credentials.admin_password,
+        totp_secret="KRUGKIDTMVRXEZLU",  # 80 bits too, but not this admin's
+        clock=server.store.clock,
+    )
+    with pytest.raises(InvalidTwoFactorCodeError):
+        sandbox_client(server, other).request("GET", "/V1/store/storeConfigs")
+
+
+def test_sandbox_admin_with_non_ascii_credentials_signs_in_or_is_refused(sandbox_factory):
+    server = sandbox_factory(
+        credentials=Credentials.generate(admin_username="zoë", admin_password="Grüße-aus-Köln-1"),
+        two_factor_enabled=False,
+    )
+    right = AdminSessionAuth("zoë", "Grüße-aus-Köln-1", clock=server.store.clock)
+    assert isinstance(sandbox_client(server, right).request("GET", "/V1/store/storeConfigs"), list)
+    wrong = AdminSessionAuth("zoë", "Grüße-aus-Köln-2", clock=server.store.clock)
+    with pytest.raises(InvalidCredentialsError, match="30 minutes"):
+        sandbox_client(server, wrong).request("GET", "/V1/store/storeConfigs")
 
 
 def test_sandbox_wrong_password_is_invalid_credentials(sandbox_store):

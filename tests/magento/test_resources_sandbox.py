@@ -75,8 +75,9 @@ def bearer_client(sandbox_store):
 
 @pytest.mark.parametrize("auth", ["oauth", "bearer"])
 def test_products_with_awkward_skus_round_trip(auth, request):
-    # With OAuth this also checks the signed path: Magento (Laminas' Uri::normalize) signs
-    # "tee%2Fred" as "tee/red", and so must the client (magento/magento2#37913).
+    # With OAuth this also checks the signed path: the sandbox, like Magento 2.4.6/2.4.7, signs
+    # "tee%2Fred" as "tee/red" (magento/magento2#37913); the client learns that on the first
+    # refusal (both ways: tests/magento/test_oauth_path_signing.py).
     client = request.getfixturevalue("client" if auth == "oauth" else "bearer_client")
     for sku in ("tee/red", "a+b 100%", "Größe-XL", "x;y@z:1"):
         client.products.create(
@@ -97,8 +98,9 @@ def test_products_with_awkward_skus_round_trip(auth, request):
 
 
 def test_a_signature_over_the_escaped_slash_is_refused_as_by_magento(sandbox_store):
-    # A plain OAuth 1.0a library signs "%2F" as sent; Magento signs "/" and says the signature
-    # is invalid. The sandbox must do the same, or it would hide the client bug it exists to show.
+    # A plain OAuth 1.0a library signs "%2F" as sent; Magento 2.4.6/2.4.7 (the sandbox's
+    # default) sign "/" and say the signature is invalid. The sandbox must do the same, or it
+    # would hide the client bug it exists to show.
     credentials = sandbox_store.credentials
     signer = OAuth1(
         credentials.consumer_key,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from .. import fake_data
-from ..auth import Credentials
+from ..auth import OAUTH_PATH_DECODED, Credentials, check_path_signing
 from ..errors import internal_error
 from ..search import Criteria, UnknownField
 from ..table import stable_hash
@@ -57,6 +57,7 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         input_limits_enabled: bool = True,
         granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
         admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
+        oauth_path_signing: str = OAUTH_PATH_DECODED,
     ):
         self.lock = threading.RLock()
         self.clock = clock
@@ -69,6 +70,9 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         self.input_limits_enabled = input_limits_enabled
         self.granted_resources = set(granted_resources)
         self.admin_token_lifetime = admin_token_lifetime
+        # How an escaped "/", "+", "&" ... in the path is signed: OAUTH_PATH_DECODED like Magento
+        # 2.4.6/2.4.7, OAUTH_PATH_RFC5849 like 2.4.8 (see auth.signed_url).
+        self.oauth_path_signing = check_path_signing(oauth_path_signing)
         self.base_url = "http://127.0.0.1/"
         self._init_customers()
         self._init_products()

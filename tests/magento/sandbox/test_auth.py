@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import json
 import re
 import time
 from urllib.parse import quote
@@ -12,6 +13,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
+from magento.sandbox import Credentials
 from tests.magento.sandbox.helpers import admin_token, bearer, oauth, rest, search_params
 from tests.shared_data import load_error
 
@@ -497,3 +499,72 @@ def test_oauth_consumer_key_of_the_wrong_length(sandbox_store):
 
     assert response.status_code == 401
     assert response.json() == {"message": "Consumer key is not the correct length"}
+
+
+NON_ASCII_ADMIN = {"admin_username": "jürgen.müller", "admin_password": "Pässwort-€-1"}
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("jürgen.müller", "Pässwort-€-2"),  # the right user, a wrong non-ASCII password
+        ("jürgen.müller", "Passwort-E-1"),
+        ("jürgen.mūller", "Pässwort-€-1"),  # another non-ASCII user name
+        ("admin", "Pässwort-€-1"),
+        ("jürgen.müller", "\ud800"),  # a lone surrogate, as JSON can carry one
+    ],
+)
+def test_non_ascii_admin_credentials_are_refused_like_any_wrong_sign_in(
+    sandbox_factory, username, password
+):
+    server = sandbox_factory(
+        credentials=Credentials.generate(**NON_ASCII_ADMIN), two_factor_enabled=False
+    )
+    status, body = load_error("signin_incorrect")
+
+    response = requests.post(
+        rest(server, "/V1/integration/admin/token"),
+        data=json.dumps({"username": username, "password": password}),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert (response.status_code, response.json()) == (status, body)
+
+
+@pytest.mark.parametrize("two_factor_enabled", [False, True])
+def test_non_ascii_admin_credentials_that_are_right_sign_in(sandbox_factory, two_factor_enabled):
+    server = sandbox_factory(
+        credentials=Credentials.generate(**NON_ASCII_ADMIN), two_factor_enabled=two_factor_enabled
+    )
+
+    token = admin_token(server)  # JSON as requests sends it: "\u00fc" escapes
+
+    response = requests.get(rest(server, "/V1/store/storeConfigs"), headers=bearer(token))
+    assert response.status_code == 200
+    # The same credentials as raw UTF-8 in the body.
+    raw = requests.post(
+        rest(server, "/V1/integration/admin/token"),
+        data=json.dumps(
+            {"username": "jürgen.müller", "password": "Pässwort-€-1"}, ensure_ascii=False
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert raw.status_code == (400 if two_factor_enabled else 200)
+
+
+def test_non_ascii_tokens_and_oauth_values_are_refused_not_a_500(sandbox_store):
+    url = rest(sandbox_store, "/V1/store/storeViews")
+    bearer_answer = requests.get(url, headers={"Authorization": "Bearer tökén".encode()})
+    assert bearer_answer.status_code == 401
+
+    c = sandbox_store.credentials
+    key = "ä" * 32
+    header = (
+        f'OAuth oauth_consumer_key="{quote(key)}", oauth_token="{c.access_token}", '
+        'oauth_signature_method="HMAC-SHA256", oauth_nonce="n1", '
+        f'oauth_timestamp="{int(sandbox_store.store.clock())}", oauth_version="1.0", '
+        'oauth_signature="x"'
+    )
+    oauth_answer = requests.get(url, headers={"Authorization": header})
+    assert oauth_answer.status_code == 401
+    assert oauth_answer.json()["message"] == "A consumer having the specified key does not exist"

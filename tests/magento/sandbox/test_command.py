@@ -1,5 +1,6 @@
 """`manage.py magento_sandbox`: options, printed Store Domain and credentials, serving, stopping."""
 
+import argparse
 import io
 import os
 import queue
@@ -14,6 +15,7 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
+from magento import AdminSessionAuth, MagentoClient
 from magento.sandbox import cli
 from tests.magento.sandbox.helpers import oauth, rest
 
@@ -133,6 +135,30 @@ def test_flags_options_and_banner():
     assert "/__sandbox__/state" in text
 
 
+@pytest.mark.parametrize(
+    ("argv", "signing", "said"),
+    [
+        ([], "decoded", '"%2F" as "/" (Magento 2.4.6/2.4.7)'),
+        (["--oauth-path-signing", "rfc5849"], "rfc5849", "signed as sent, RFC 5849"),
+    ],
+)
+def test_oauth_path_signing_option_and_banner(argv, signing, said):
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    options = vars(parser.parse_args(["--port", "0", "--seed-orders", "0", *argv]))
+    sandbox = cli.build(options, environ={})
+    sandbox.server.stop()
+
+    assert sandbox.server.store.oauth_path_signing == signing
+    assert said in cli.banner(sandbox)
+
+
+def test_unknown_oauth_path_signing_is_an_option_error(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--port", "0", "--oauth-path-signing", "raw"])
+    assert "invalid choice: 'raw'" in capsys.readouterr().err
+
+
 def test_admin_2fa_not_configured_option_and_banner():
     sandbox = cli.build({"port": 0, "seed_orders": 0, "admin_2fa_not_configured": True}, {})
     sandbox.server.stop()  # the banner is written from the configuration alone
@@ -224,6 +250,44 @@ def test_command_stops_cleanly_on_sigterm_and_ctrl_c(stop_signal):
     assert "Traceback" not in errors
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{store_domain}/rest/V1/store/storeViews", timeout=5)
+
+
+def test_an_80_bit_totp_secret_starts_the_sandbox_and_signs_in():
+    # `magento_sandbox --totp-secret JBSWY3DPEHPK3PXP` crashed: pyotp alone wants 112 bits.
+    server, output, stop, thread = _run_command(
+        totp_secret="jbsw y3dp ehpk 3pxp", seed_orders=0, seed_customers=0, seed_products=0
+    )
+    try:
+        c = server.credentials
+        auth = AdminSessionAuth(c.admin_username, c.admin_password, totp_secret=c.totp_secret)
+        client = MagentoClient(server.url, auth, allow_private_network=True, max_retries=0)
+        with client:
+            configs = client.request("GET", "/V1/store/storeConfigs")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert c.totp_secret == "JBSWY3DPEHPK3PXP"
+    assert "2FA (Google Authenticator) secret: JBSWY3DPEHPK3PXP" in output.getvalue()
+    assert "secret=JBSWY3DPEHPK3PXP" in output.getvalue()
+    assert isinstance(configs, list)
+
+
+@pytest.mark.parametrize("secret", ["JBSWY3DPEHPK3PX1", "---"])
+def test_a_totp_secret_magento_cannot_read_is_a_clear_command_error(secret):
+    with pytest.raises(CommandError, match="--totp-secret"):
+        call_command("magento_sandbox", port=0, totp_secret=secret, stdout=io.StringIO())
+
+
+def test_python_m_sandbox_reports_a_bad_totp_secret_without_a_traceback(capsys):
+    environ = {"MAGENTO_SANDBOX_TOTP_SECRET": "not base32!"}
+    with pytest.raises(cli.SandboxStartError, match="base32"):
+        cli.build({"port": 0, "seed_orders": 0}, environ=environ)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--port", "0", "--totp-secret", "not base32!"])
+
+    assert stopped.value.code == 1
+    assert "Check --totp-secret." in capsys.readouterr().err
 
 
 def test_taken_port_is_a_clear_command_error():
