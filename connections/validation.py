@@ -12,14 +12,15 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models.functions import Lower
 
 from connections.models import (
+    MAX_NAME_KEY_LENGTH,
     MAX_TIMEOUT_SECONDS,
     MIN_TIMEOUT_SECONDS,
     OAUTH_FIELDS,
     AuthMethod,
     Connection,
+    connection_name_key,
 )
 from magento.errors import BlockedAddressError, TransportError
 from magento.netguard import check_target_host
@@ -87,10 +88,8 @@ def timeout_problem(timeout: int | None) -> str | None:
 
 
 def name_taken(name: str, *, other_than: int | None = None) -> bool:
-    """True when another connection has this name (names are unique regardless of case)."""
-    clash = Connection.objects.annotate(lower_name=Lower("name")).filter(
-        lower_name=name.strip().lower()
-    )
+    """True when another connection has this name (as the unique constraint judges: its key)."""
+    clash = Connection.objects.filter(name_key=connection_name_key(name))
     if other_than:
         clash = clash.exclude(pk=other_than)
     return clash.exists()
@@ -133,6 +132,8 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         add("name", "Enter a name for this connection, for example 'Main store'.")
     elif len(name) > 100:
         add("name", f"The name is too long ({len(name)} characters); use at most 100.")
+    elif len(connection_name_key(name)) > MAX_NAME_KEY_LENGTH:
+        add("name", "The name is too long; use fewer or plainer characters.")
     elif name_taken(name, other_than=connection.pk):
         add("name", name_taken_message(name))
 
