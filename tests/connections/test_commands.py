@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pytest
 from django.core.management import call_command
@@ -270,18 +271,38 @@ def test_adding_a_name_twice_in_any_case_is_refused_by_name(store_mock):
 def test_test_connection_exit_0_only_when_verified(store_mock, make_connection):
     make_connection(name="Main store")
     healthy_store(store_mock)
-    code, out, _ = run("test_connection", "main store")
+    code, out, err = run("test_connection", "main store")
     assert code == 0
     assert "verified" in out and "Europe/Berlin" in out
+    assert err == ""
     store_mock.reset()
     status, body = load_error_unauthorized()
     add_store_configs(store_mock)
     add_probes(store_mock, answers={"/V1/products": (status, body)})
-    code, out, _ = run("test_connection", "Main store")
+    code, out, err = run("test_connection", "Main store")
     assert code == 1
-    assert "Some API permissions are missing" in out
-    assert "Products" in out
-    assert_no_secret(out)
+    # The result on standard output, the explanation on standard error.
+    assert out == "Main store: failed (permissions_missing)\n"
+    assert "Some API permissions are missing" in err
+    assert "Products" in err
+    assert_no_secret(out + err)
+
+
+def test_the_commands_log_nothing_below_warning_while_they_run(store_mock, caplog):
+    caplog.set_level(logging.DEBUG)
+    healthy_store(store_mock)
+    args = ("--store-domain", "shop.example.com", "--access-token", SECRETS["access_token"])
+    code, out, err = run("add_connection", "--name", "Main store", *args)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["status"] == "verified"
+    healthy_store(store_mock)
+    code, out, err = run("test_connection", "Main store")
+    assert (code, err) == (0, "")
+    assert out.startswith("Main store: verified.")
+    assert [record.getMessage() for record in caplog.records] == []
+    # Logging is back as it was once the command is done.
+    logging.getLogger("connections.services").info("after the commands")
+    assert [record.getMessage() for record in caplog.records] == ["after the commands"]
 
 
 def test_test_connection_unknown_name():
@@ -305,11 +326,12 @@ def test_reencrypt_after_key_rotation(make_connection, monkeypatch):
     with pytest.raises(dx.UNREADABLE_ERRORS):
         Connection.objects.get(pk=connection.pk)
     # The check says so and records it on the row, as the admin's Test button does.
-    code, out, _ = run("test_connection", "Main store")
+    code, out, err = run("test_connection", "Main store")
     assert code == 1
-    assert "Main store: The saved credentials cannot be decrypted" in out
-    assert "re-encrypt" in out
-    assert "rotated-token-value" not in out
+    assert out == "Main store: failed (credentials_unreadable)\n"
+    assert "The saved credentials cannot be decrypted" in err
+    assert "re-encrypt" in err
+    assert "rotated-token-value" not in out + err
     recorded = Connection.objects.filter(pk=connection.pk).values("status", "last_error_code")
     assert list(recorded) == [{"status": "failed", "last_error_code": dx.CREDENTIALS_UNREADABLE}]
 

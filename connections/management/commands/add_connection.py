@@ -7,8 +7,9 @@ import os
 import sys
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from connections.management.output import ConnectionCommand
 from connections.models import (
     DEFAULT_STORE_CODE,
     DEFAULT_TIMEOUT_SECONDS,
@@ -39,7 +40,7 @@ OPTION_OF_FIELD = {
 }
 
 
-class Command(BaseCommand):
+class Command(ConnectionCommand):
     stealth_options = ("stdin",)
     help = (
         "Add a Magento store connection and verify it. Secrets may be given as options, as "
