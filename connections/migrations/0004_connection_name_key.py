@@ -3,6 +3,8 @@
 SQLite's LOWER() folds ASCII only, so "Ärger Shop" and "ärger shop" could both be saved, and the
 duplicate check (Python's lower()) and the index disagreed. Rows saved before that may clash under
 the new key: the later ones get " (2)", " (3)", ... appended to their name, so none is lost.
+The constraint moves to the key in the next migration: on PostgreSQL, altering a table after
+changing its rows in the same transaction can fail ("pending trigger events").
 """
 
 import unicodedata
@@ -47,14 +49,4 @@ class Migration(migrations.Migration):
             field=connections.models.NameKeyField(default="", max_length=400),
         ),
         migrations.RunPython(fill_name_keys, migrations.RunPython.noop),
-        migrations.RemoveConstraint(
-            model_name="connection",
-            name="connection_name_unique_ci",
-        ),
-        migrations.AddConstraint(
-            model_name="connection",
-            constraint=models.UniqueConstraint(
-                fields=("name_key",), name="connection_name_key_unique"
-            ),
-        ),
     ]
