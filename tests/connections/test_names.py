@@ -178,3 +178,14 @@ def test_the_migration_keys_existing_names_and_renames_clashes(file_database):
     assert dict(Connection.objects.values_list("pk", "updated_at")) == updated
     with pytest.raises(ValidationError):
         connection_create(**token_fields(name="ärger SHOP"), verify=False)
+
+
+@pytest.mark.django_db
+def test_a_short_name_whose_key_outgrows_the_column_is_refused():
+    name = "\ufdfa" * 30  # one character each, which NFKC spells out in 18 letters
+    assert len(connection_name_key(name)) > 400
+    with pytest.raises(ValidationError) as caught:
+        connection_create(**token_fields(name=name), verify=False)
+    assert caught.value.message_dict == {
+        "name": ["The name is too long; use fewer or plainer characters."]
+    }
