@@ -51,11 +51,11 @@ DIAGNOSIS_FIELDS = {
 }
 
 
-def _secret_field(name: str) -> forms.CharField:
+def _secret_field(name: str, *, strip: bool = True) -> forms.CharField:
     return forms.CharField(
         label=Connection.label(name),
         required=False,
-        strip=True,
+        strip=strip,
         # Never sent back to the browser: a saved secret is shown only as "set".
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
@@ -68,7 +68,8 @@ class ConnectionForm(forms.ModelForm):
     consumer_key = _secret_field("consumer_key")
     consumer_secret = _secret_field("consumer_secret")
     access_token_secret = _secret_field("access_token_secret")
-    admin_password = _secret_field("admin_password")
+    # A password may begin or end with a space: it is kept exactly as typed.
+    admin_password = _secret_field("admin_password", strip=False)
     totp_secret = _secret_field("totp_secret")
     timeout_seconds = forms.IntegerField(
         label=Connection.label("timeout_seconds"),

@@ -1,8 +1,9 @@
 """A connection is one Magento store the portal talks to, with its credentials kept encrypted."""
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 from django_cryptography.fields import encrypt
 
 
@@ -67,6 +68,44 @@ class CredentialField(models.TextField):
         return ""
 
 
+def connection_name_key(name: str) -> str:
+    """The form of a name that two names share when people would call them the same.
+
+    Unicode's NFKC_Casefold idea: "Ärger Shop", "ärger shop" and "ÄRGER SHOP" (also written with a
+    combining diaeresis, or in full-width letters) give one key. Computed in Python, so SQLite,
+    whose LOWER() folds ASCII only, and PostgreSQL judge duplicates exactly alike.
+    """
+    folded = unicodedata.normalize("NFKC", name.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
+
+
+# Longest name key the column holds; folding may lengthen a name ("ß" becomes "ss").
+MAX_NAME_KEY_LENGTH = 400
+
+
+class NameKeyField(models.CharField):
+    """The connection name's key (connection_name_key), set from `name` at every save.
+
+    Like auto_now, it is derived when the row is written, so every path that saves a connection
+    (services, admin, fixtures) keeps it right; as with auto_now, queryset.update() does not.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_NAME_KEY_LENGTH)
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        value = connection_name_key(model_instance.name or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 def _secret(verbose_name: str, help_text: str = ""):
     # Encrypted columns cannot be searched or indexed; that is fine for credentials.
     return encrypt(CredentialField(verbose_name, blank=True, default="", help_text=help_text))
@@ -76,6 +115,8 @@ class Connection(TimeStampedModel):
     """A Magento 2 store and how to sign in to its REST API."""
 
     name = models.CharField("Connection name", max_length=100)
+    # Names are unique as people read them: the constraint is on this key, not on `name`.
+    name_key = NameKeyField(default="")
     store_domain = models.CharField(
         "Store Domain",
         max_length=500,
@@ -148,7 +189,7 @@ class Connection(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="connection_name_unique_ci"),
+            models.UniqueConstraint(fields=["name_key"], name="connection_name_key_unique"),
             models.CheckConstraint(
                 condition=models.Q(auth_method__in=AuthMethod.values),
                 name="connection_auth_method_known",

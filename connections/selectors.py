@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
-from connections.models import SECRET_FIELDS, Connection, ConnectionStatus
+from connections.models import SECRET_FIELDS, Connection, ConnectionStatus, connection_name_key
 
 
 def with_automation_counts(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
@@ -32,15 +32,14 @@ def with_automation_counts(queryset: QuerySet[Connection]) -> QuerySet[Connectio
 
 
 def connection_get_by_name(name: str) -> Connection | None:
-    """The connection with this name (names are unique regardless of case), or None.
+    """The connection with this name (compared by key: regardless of case), or None.
 
     Credentials are read when first used, so a row saved under other keys still loads and the
     check can record why its credentials cannot be read.
     """
     return (
         Connection.objects.defer(*SECRET_FIELDS, "admin_token")
-        .annotate(lower_name=Lower("name"))
-        .filter(lower_name=name.strip().lower())
+        .filter(name_key=connection_name_key(name))
         .first()
     )
 

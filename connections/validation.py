@@ -6,18 +6,20 @@ Each rule names the field it belongs to and says in plain words what to change.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models.functions import Lower
 
 from connections.models import (
+    MAX_NAME_KEY_LENGTH,
     MAX_TIMEOUT_SECONDS,
     MIN_TIMEOUT_SECONDS,
     OAUTH_FIELDS,
     AuthMethod,
     Connection,
+    connection_name_key,
 )
 from magento import totp
 from magento.errors import BlockedAddressError, TransportError
@@ -30,7 +32,13 @@ from magento.store_domain import (
 )
 
 MAX_SECRET_LENGTH = 1024
+# Real TOTP secrets are 16 to 64 characters; anything far longer is a paste gone wrong.
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")
+# Characters nobody types on purpose into a name, user name or password: controls (NUL, BEL, ESC,
+# tab, CR, LF), format characters (right-to-left override, zero-width space), surrogates, and
+# line and paragraph separators. Unicode's categories name them all; no hand-kept list.
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_UNSEEN_NAMES = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
 
 
 class StoreTarget:
@@ -85,11 +93,30 @@ def timeout_problem(timeout: int | None) -> str | None:
     return f"The timeout must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds."
 
 
-def name_taken(name: str, *, other_than: int | None = None) -> bool:
-    """True when another connection has this name (names are unique regardless of case)."""
-    clash = Connection.objects.annotate(lower_name=Lower("name")).filter(
-        lower_name=name.strip().lower()
+def unseen_character(value: str) -> str | None:
+    """The first control or invisible character in `value`, or None when it has none."""
+    for char in value:
+        if unicodedata.category(char) in _UNSEEN_CATEGORIES:
+            return char
+    return None
+
+
+def unseen_character_message(label: str, char: str, *, secret: bool = False) -> str:
+    """Say that a field holds a control or invisible character (which one, unless a secret)."""
+    if secret:
+        which = "such as a line break, a tab or a zero-width space"
+    else:
+        name = unicodedata.name(char, "")
+        which = _UNSEEN_NAMES.get(char) or f"U+{ord(char):04X}{' ' + name if name else ''}"
+    return (
+        f"The {label} contains an invisible or control character ({which}): type it again "
+        "without it."
     )
+
+
+def name_taken(name: str, *, other_than: int | None = None) -> bool:
+    """True when another connection has this name (as the unique constraint judges: its key)."""
+    clash = Connection.objects.filter(name_key=connection_name_key(name))
     if other_than:
         clash = clash.exclude(pk=other_than)
     return clash.exists()
@@ -154,8 +181,12 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
     name = (connection.name or "").strip()
     if not name:
         add("name", "Enter a name for this connection, for example 'Main store'.")
+    elif char := unseen_character(name):
+        add("name", unseen_character_message("name", char))
     elif len(name) > 100:
         add("name", f"The name is too long ({len(name)} characters); use at most 100.")
+    elif len(connection_name_key(name)) > MAX_NAME_KEY_LENGTH:
+        add("name", "The name is too long; use fewer or plainer characters.")
     elif name_taken(name, other_than=connection.pk):
         add("name", name_taken_message(name))
 
@@ -201,6 +232,8 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
         username = connection.admin_username or ""
         if not username.strip():
             add("admin_username", "Enter the Magento admin user name.")
+        elif char := unseen_character(username):
+            add("admin_username", unseen_character_message("Admin Username", char))
         elif username != username.strip():
             add("admin_username", "The Admin Username must not start or end with a space.")
         elif len(username) > 255:
@@ -209,6 +242,8 @@ def connection_problems(connection: Connection) -> dict[str, list[str]]:
             add("admin_password", "Enter the admin user's password.")
         elif len(connection.admin_password) > MAX_SECRET_LENGTH:
             add("admin_password", "The Admin Password is too long.")
+        elif char := unseen_character(connection.admin_password):
+            add("admin_password", unseen_character_message("Admin Password", char, secret=True))
         if connection.totp_secret:
             problem = totp_secret_problem(connection.totp_secret)
             if problem:

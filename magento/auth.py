@@ -34,7 +34,6 @@ from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
 from .errors import (
-    ROUTE_NOT_FOUND,
     AuthenticationError,
     InvalidCredentialsError,
     InvalidTwoFactorCodeError,
@@ -45,6 +44,7 @@ from .errors import (
     TwoFactorUnavailableError,
     UnexpectedResponseError,
 )
+from .responses import ROUTE_NOT_FOUND
 from .totp import TOTP, normalise_secret, secret_key
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
 import pytest
 from django.core.management import call_command
@@ -149,7 +150,7 @@ def test_no_verify_saves_unverified_without_calling_the_store(store_mock):
     assert len(store_mock.calls) == 0
 
 
-def test_bad_values_are_reported_by_field():
+def test_bad_values_are_reported_by_option():
     with pytest.raises(CommandError) as caught:
         call_command(
             "add_connection",
@@ -166,7 +167,7 @@ def test_bad_values_are_reported_by_field():
         )
     assert caught.value.returncode == 2
     text = str(caught.value)
-    assert "store_domain:" in text and "consumer_secret:" in text
+    assert "--store-domain: " in text and "--consumer-secret: " in text
     assert_no_secret(text)
 
 
@@ -189,21 +190,119 @@ def test_both_methods_at_once_is_refused():
     assert caught.value.returncode == 2
 
 
+def add_error(*args, stdin=None):
+    """Run add_connection expecting a refusal; the CommandError's text and exit status."""
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "add_connection",
+            "--name",
+            "X",
+            "--store-domain",
+            "shop.example.com",
+            *args,
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+            **({"stdin": io.StringIO(stdin)} if stdin is not None else {}),
+        )
+    assert caught.value.returncode == 2
+    assert_no_secret(str(caught.value))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ("--admin-password", SECRETS["admin_password"]),
+        ("--totp-secret", SECRETS["totp_secret"]),
+    ],
+    ids=["password", "totp"],
+)
+def test_session_values_without_a_user_name_ask_for_the_user_name(given):
+    text = add_error(*given)
+    assert "--admin-username: Enter the Magento admin user name." in text.splitlines()
+    assert "access" not in text.lower()
+
+
+def test_a_user_name_alone_asks_for_the_password():
+    text = add_error("--admin-username", "portal-bot")
+    assert text == "--admin-password: Enter the admin user's password."
+
+
+def test_no_credentials_at_all_asks_for_the_access_token():
+    assert add_error() == "--access-token: Enter the integration's Access Token."
+
+
+def test_credentials_of_both_methods_say_where_each_came_from(monkeypatch):
+    monkeypatch.setenv("MAGENTO_ADMIN_PASSWORD", SECRETS["admin_password"])
+    text = add_error("--access-token", SECRETS["access_token"])
+    assert text.startswith("Choose one authentication type")
+    assert text.endswith("Given: --access-token, MAGENTO_ADMIN_PASSWORD.")
+    assert not Connection.objects.exists()
+
+
+def test_an_invalid_value_names_its_option():
+    text = add_error("--access-token", SECRETS["access_token"], "--timeout", "0")
+    assert text == "--timeout: The timeout must be between 1 and 120 seconds."
+    text = add_error("--admin-username", "portal\x1bbot", "--admin-password", "-", stdin="pw\n")
+    assert text.startswith("--admin-username: The Admin Username contains an invisible")
+
+
+def test_adding_a_name_twice_in_any_case_is_refused_by_name(store_mock):
+    args = ("--store-domain", "shop.example.com", "--access-token", SECRETS["access_token"])
+    code, out, err = run("add_connection", "--name", "Ärger Shop", *args, "--no-verify")
+    assert code == 0, err
+    assert json.loads(out)["name"] == "Ärger Shop"
+    for name in ("Ärger Shop", "ärger shop", "ÄRGER SHOP"):
+        with pytest.raises(CommandError) as caught:
+            call_command(
+                "add_connection", "--name", name, *args, stdout=io.StringIO(), stderr=io.StringIO()
+            )
+        assert caught.value.returncode == 2
+        assert str(caught.value) == (
+            f"--name: A connection named '{name}' already exists; choose another name."
+        )
+    assert list(Connection.objects.values_list("name", flat=True)) == ["Ärger Shop"]
+    healthy_store(store_mock)
+    code, out, err = run("test_connection", "ÄRGER SHOP")
+    assert code == 0, err
+    assert out.startswith("Ärger Shop: verified.")
+
+
 def test_test_connection_exit_0_only_when_verified(store_mock, make_connection):
     make_connection(name="Main store")
     healthy_store(store_mock)
-    code, out, _ = run("test_connection", "main store")
+    code, out, err = run("test_connection", "main store")
     assert code == 0
     assert "verified" in out and "Europe/Berlin" in out
+    assert err == ""
     store_mock.reset()
     status, body = load_error_unauthorized()
     add_store_configs(store_mock)
     add_probes(store_mock, answers={"/V1/products": (status, body)})
-    code, out, _ = run("test_connection", "Main store")
+    code, out, err = run("test_connection", "Main store")
     assert code == 1
-    assert "Some API permissions are missing" in out
-    assert "Products" in out
-    assert_no_secret(out)
+    # The result on standard output, the explanation on standard error.
+    assert out == "Main store: failed (permissions_missing)\n"
+    assert "Some API permissions are missing" in err
+    assert "Products" in err
+    assert_no_secret(out + err)
+
+
+def test_the_commands_log_nothing_below_warning_while_they_run(store_mock, caplog):
+    caplog.set_level(logging.DEBUG)
+    healthy_store(store_mock)
+    args = ("--store-domain", "shop.example.com", "--access-token", SECRETS["access_token"])
+    code, out, err = run("add_connection", "--name", "Main store", *args)
+    assert (code, err) == (0, "")
+    assert json.loads(out)["status"] == "verified"
+    healthy_store(store_mock)
+    code, out, err = run("test_connection", "Main store")
+    assert (code, err) == (0, "")
+    assert out.startswith("Main store: verified.")
+    assert [record.getMessage() for record in caplog.records] == []
+    # Logging is back as it was once the command is done.
+    logging.getLogger("connections.services").info("after the commands")
+    assert [record.getMessage() for record in caplog.records] == ["after the commands"]
 
 
 def test_test_connection_unknown_name():
@@ -227,11 +326,12 @@ def test_reencrypt_after_key_rotation(make_connection, monkeypatch):
     with pytest.raises(dx.UNREADABLE_ERRORS):
         Connection.objects.get(pk=connection.pk)
     # The check says so and records it on the row, as the admin's Test button does.
-    code, out, _ = run("test_connection", "Main store")
+    code, out, err = run("test_connection", "Main store")
     assert code == 1
-    assert "Main store: The saved credentials cannot be decrypted" in out
-    assert "re-encrypt" in out
-    assert "rotated-token-value" not in out
+    assert out == "Main store: failed (credentials_unreadable)\n"
+    assert "The saved credentials cannot be decrypted" in err
+    assert "re-encrypt" in err
+    assert "rotated-token-value" not in out + err
     recorded = Connection.objects.filter(pk=connection.pk).values("status", "last_error_code")
     assert list(recorded) == [{"status": "failed", "last_error_code": dx.CREDENTIALS_UNREADABLE}]
 
@@ -345,7 +445,7 @@ def test_from_a_shell_secrets_come_from_standard_input_and_statuses_are_real(
         monkeypatch, capsys, "add_connection", "--name=Bad", "--store-domain=ftp://x"
     )
     assert code == 2
-    assert "store_domain:" in err and out == ""
+    assert "--store-domain: " in err and out == ""
 
     store_mock.reset()
     refuse_everything(store_mock)

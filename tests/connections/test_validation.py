@@ -211,3 +211,102 @@ def test_service_refuses_an_admin_username_with_surrounding_spaces():
 def test_every_secret_magento_accepts_passes_validation(secret):
     problems = connection_problems(Connection(**SESSION, name="Shop", totp_secret=secret))
     assert "totp_secret" not in problems
+
+
+# Characters nobody types on purpose, each refused on the field it is in (form and service).
+UNSEEN = [
+    ("nul", "\x00"),
+    ("bel", "\x07"),
+    ("esc", "\x1b"),
+    ("cr", "\r"),
+    ("lf", "\n"),
+    ("tab", "\t"),
+    ("rtl-override", "\u202e"),
+    ("zero-width-space", "\u200b"),
+    ("line-separator", "\u2028"),
+]
+TOKEN_SERVICE = {"auth_method": "integration_token", "access_token": SECRETS["access_token"]}
+SESSION_SERVICE = {
+    "auth_method": "session",
+    "admin_username": "portal-bot",
+    "admin_password": SECRETS["admin_password"],
+}
+UNSEEN_FIELDS = [
+    ("name", {}, TOKEN_SERVICE, "Main{}store"),
+    ("admin_username", SESSION, SESSION_SERVICE, "portal{}bot"),
+    ("admin_password", SESSION, SESSION_SERVICE, "Adm1n{}Pa55word"),
+]
+
+
+@pytest.mark.parametrize(("char_id", "char"), UNSEEN, ids=[case[0] for case in UNSEEN])
+@pytest.mark.parametrize(
+    ("field", "form_values", "service_values", "template"),
+    UNSEEN_FIELDS,
+    ids=[case[0] for case in UNSEEN_FIELDS],
+)
+def test_control_and_invisible_characters_are_refused_on_their_field(
+    field, form_values, service_values, template, char_id, char
+):
+    value = template.format(char)
+    form = ConnectionForm(data=form_data(**{**form_values, field: value}))
+    assert not form.is_valid()
+    assert list(form.errors) == [field], form.errors
+    assert form.verification is None
+    values = {"name": "Main store", "store_domain": "shop.example.com", **service_values}
+    with pytest.raises(ValidationError) as caught:
+        connection_create(**{**values, field: value}, verify=False)
+    messages = caught.value.message_dict
+    assert list(messages) == [field]
+    if char != "\x00":  # the form itself refuses NUL ("Null characters are not allowed.")
+        assert "invisible or control character" in form.errors[field][0]
+    assert "invisible or control character" in messages[field][0]
+    assert "type it again without it" in messages[field][0]
+    if field == "admin_password":
+        assert value not in str(messages) and repr(char)[1:-1] not in messages[field][0]
+
+
+def test_the_message_names_the_character_outside_secrets():
+    with pytest.raises(ValidationError) as caught:
+        connection_create(
+            name="Main\u202estore", store_domain="shop.example.com", **TOKEN_SERVICE, verify=False
+        )
+    assert caught.value.message_dict == {
+        "name": [
+            "The name contains an invisible or control character (U+202E RIGHT-TO-LEFT "
+            "OVERRIDE): type it again without it."
+        ]
+    }
+    with pytest.raises(ValidationError) as caught:
+        connection_create(
+            name="Main\nstore", store_domain="shop.example.com", **TOKEN_SERVICE, verify=False
+        )
+    assert "(a line break)" in caught.value.message_dict["name"][0]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["  spaces around and inside  ", "Grüße aus Köln ♥ 日本語 🙂", "\u00a0no-break\u00a0space"],
+)
+def test_passwords_keep_spaces_and_any_printable_character(password):
+    form = ConnectionForm(data=form_data(**{**SESSION, "admin_password": password}))
+    form.is_valid()
+    assert "admin_password" not in form.errors
+    assert form.cleaned_data["admin_password"] == password  # not stripped
+    connection = connection_create(
+        name="Main store",
+        store_domain="shop.example.com",
+        auth_method="session",
+        admin_username="portal-bot",
+        admin_password=password,
+        verify=False,
+    ).connection
+    assert connection.admin_password == password
+
+
+def test_a_very_long_2fa_secret_is_refused_with_its_length():
+    form = ConnectionForm(data=form_data(**{**SESSION, "totp_secret": "A" * 10_000}))
+    assert not form.is_valid()
+    assert form.errors["totp_secret"] == [
+        "The 2FA secret is too long (10000 characters); use at most 256. Copy only the key "
+        "shown when Google Authenticator was set up."
+    ]

@@ -7,9 +7,16 @@ import os
 import sys
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from connections.models import DEFAULT_STORE_CODE, DEFAULT_TIMEOUT_SECONDS, AuthMethod
+from connections.management.output import ConnectionCommand
+from connections.models import (
+    DEFAULT_STORE_CODE,
+    DEFAULT_TIMEOUT_SECONDS,
+    EDITABLE_FIELDS,
+    OAUTH_FIELDS,
+    AuthMethod,
+)
 from connections.services import connection_create
 
 # Secret options, the environment variable each falls back to, and the service's argument.
@@ -22,9 +29,18 @@ SECRET_OPTIONS = (
     ("totp_secret", "MAGENTO_TOTP_SECRET"),
 )
 STDIN = "-"
+# The values that choose the authentication type: either method's credentials.
+TOKEN_VALUES = ("access_token", *OAUTH_FIELDS)
+SESSION_VALUES = ("admin_username", "admin_password", "totp_secret")
+# The option that sets each field, so a message names what to change on the command line.
+OPTION_OF_FIELD = {
+    **{field: f"--{field.replace('_', '-')}" for field in EDITABLE_FIELDS},
+    "timeout_seconds": "--timeout",
+    "verify_tls": "--no-verify-tls",
+}
 
 
-class Command(BaseCommand):
+class Command(ConnectionCommand):
     stealth_options = ("stdin",)
     help = (
         "Add a Magento store connection and verify it. Secrets may be given as options, as "
@@ -61,19 +77,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        secrets = self._secrets(options)
-        session = bool(options["admin_username"])
-        if session and (secrets["access_token"] or secrets["consumer_key"]):
-            raise CommandError(
-                "Choose one authentication type: --access-token (Integration Token) or "
-                "--admin-username/--admin-password (Session Authentication), not both.",
-                returncode=2,
-            )
+        secrets, sources = self._secrets(options)
+        if options["admin_username"]:
+            sources["admin_username"] = "--admin-username"
+        auth_method = self._auth_method(sources)
         try:
             outcome = connection_create(
                 name=options["name"],
                 store_domain=options["store_domain"],
-                auth_method=AuthMethod.SESSION if session else AuthMethod.INTEGRATION_TOKEN,
+                auth_method=auth_method,
                 admin_username=options["admin_username"],
                 store_code=options["store_code"],
                 verify_tls=not options["no_verify_tls"],
@@ -85,7 +97,7 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             lines = [
-                f"{field}: {message}"
+                f"{OPTION_OF_FIELD.get(field, field)}: {message}"
                 for field, messages in error.message_dict.items()
                 for message in messages
             ]
@@ -112,17 +124,37 @@ class Command(BaseCommand):
                 self.stderr.write("The connection was not saved (use --save-anyway to keep it).")
             sys.exit(1)
 
-    def _secrets(self, options) -> dict[str, str]:
+    @staticmethod
+    def _auth_method(sources: dict[str, str]) -> str:
+        """The method the given credentials belong to; both at once is an error (exit 2)."""
+        token = [sources[name] for name in TOKEN_VALUES if name in sources]
+        session = [sources[name] for name in SESSION_VALUES if name in sources]
+        if token and session:
+            raise CommandError(
+                "Choose one authentication type: --access-token (Integration Token) or "
+                "--admin-username/--admin-password (Session Authentication), not both. Given: "
+                f"{', '.join(token + session)}.",
+                returncode=2,
+            )
+        # Neither: the default method, whose validation then asks for --access-token.
+        return AuthMethod.SESSION if session else AuthMethod.INTEGRATION_TOKEN
+
+    def _secrets(self, options) -> tuple[dict[str, str], dict[str, str]]:
+        """The secret values, and where each given one came from (option or variable)."""
         values: dict[str, str] = {}
+        sources: dict[str, str] = {}
         for option, env in SECRET_OPTIONS:
             value = options.get(option)
+            source = f"--{option.replace('_', '-')}"
             if value == STDIN:
                 line = self.stdin.readline() if hasattr(self, "stdin") else sys.stdin.readline()
                 value = line.rstrip("\r\n")
             elif value is None:
-                value = os.environ.get(env, "")
+                value, source = os.environ.get(env, ""), env
             values[option] = value
-        return values
+            if value:
+                sources[option] = source
+        return values, sources
 
     def execute(self, *args, **options):
         # call_command(stdin=...) lets tests feed secrets; the real command reads sys.stdin.

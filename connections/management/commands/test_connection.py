@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from connections.management.output import ConnectionCommand
 from connections.selectors import connection_get_by_name
 from connections.verification import connection_verify
 
 
-class Command(BaseCommand):
-    help = "Test a connection by name; exits 0 only when the store is verified."
+class Command(ConnectionCommand):
+    help = (
+        "Test a connection by name; exits 0 only when the store is verified. Prints one result "
+        "line on standard output and, when the check fails, the diagnosis on standard error."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="Connection name")
@@ -29,5 +33,6 @@ class Command(BaseCommand):
                 f"timezone {facts.timezone or '?'}, currency {facts.currency or '?'}."
             )
             return
-        self.stdout.write(f"{connection.name}: {diagnosis.as_text()}")
+        self.stdout.write(f"{connection.name}: failed ({diagnosis.code})")
+        self.stderr.write(diagnosis.as_text())
         sys.exit(1)
