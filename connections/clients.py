@@ -181,8 +181,24 @@ def connection_auth(connection: Connection, *, fresh_sign_in: bool = False) -> M
             connection.consumer_secret,
             connection.access_token,
             connection.access_token_secret,
+            path_signing=connection.oauth_path_signing or None,
+            on_signing_learned=_path_signing_recorder(connection),
         )
     return IntegrationTokenAuth(connection.access_token)
+
+
+def _path_signing_recorder(connection: Connection):
+    """Keep the way the store signs OAuth paths on the connection, for every later client."""
+
+    def record(path_signing: str) -> None:
+        connection.oauth_path_signing = path_signing
+        if connection.pk:
+            Connection.objects.filter(pk=connection.pk).update(oauth_path_signing=path_signing)
+            logger.info(
+                "Connection %s: the store signs OAuth paths the %s way", connection.pk, path_signing
+            )
+
+    return record
 
 
 class PlainHttpNotAllowed(ValueError):

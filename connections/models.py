@@ -162,6 +162,10 @@ class Connection(TimeStampedModel):
     # of an earlier version must not pause the credentials saved since.
     credentials_version = models.PositiveIntegerField(default=0)
 
+    # How the store signs an escaped reserved character in an OAuth 1.0a request path ("rfc5849"
+    # on Magento 2.4.8+, "decoded" on 2.4.6/2.4.7), learned from its answers; "" not known yet.
+    oauth_path_signing = models.CharField(max_length=16, blank=True, default="")
+
     base_url = models.CharField("Store base URL", max_length=500, blank=True, default="")
     timezone = models.CharField(max_length=64, blank=True, default="")
     currency = models.CharField(max_length=8, blank=True, default="")

@@ -231,6 +231,7 @@ def connection_update(
 
 # Fields the token cache writes from worker processes (see ConnectionTokenCache).
 _WORKER_FIELDS = (
+    "oauth_path_signing",
     "consecutive_signin_failures",
     "sign_in_refused_at",
     "sign_in_refusal",
