@@ -38,11 +38,15 @@ DETAIL_INPUTS = (
 )
 
 
+# Fields of the product itself; stock and descriptions go elsewhere in Magento's body.
+TOP_LEVEL = ("name", "price", "status", "visibility", "weight")
+
+
 def product_fields(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """The product body from the values given: Magento's fields, stock and attributes."""
     product: dict[str, Any] = {}
     for name in names:
-        if name in values:
+        if name in values and name in TOP_LEVEL:
             product[name] = int(values[name]) if name in ("status", "visibility") else values[name]
     stock: dict[str, Any] = {}
     if "qty" in values:

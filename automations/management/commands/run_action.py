@@ -57,7 +57,8 @@ class Command(BaseCommand):
         if run.status != RunStatus.SUCCEEDED:
             code = BAD_INPUT if run.error_class in ("ActionInputError", "MappingError") else None
             self._fail(
-                f"{run.action_id} failed (run {run.pk}): {run.error_message}",
+                f"{run.action_id} failed for {run.subject or '(no subject)'} (run {run.pk}): "
+                f"{run.error_message}",
                 code or STORE_FAILED,
             )
         self.stdout.write(json.dumps(run.output, indent=2, ensure_ascii=False))
