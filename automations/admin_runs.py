@@ -159,4 +159,3 @@ def _pretty(value: Any) -> str:
     if value is None:
         return ""
     return json.dumps(value, indent=2, ensure_ascii=False)
-
