@@ -1,10 +1,56 @@
-"""Action runs: created with their trigger events, executed in order by the worker."""
+"""Action runs: created with their trigger events, executed in order by the worker.
+
+Life of a run: PENDING -> RUNNING -> SUCCEEDED | FAILED | SKIPPED. A worker claims a run with
+one conditional UPDATE (pending -> running), so two workers never run the same step. Steps run
+in position order; a step that fails for good skips the later ones. A transient failure (rate
+limit, store down, timeout: `magento.errors.is_transient`) puts the run back to PENDING with a
+`next_attempt_at` (exponential backoff, or the store's Retry-After), and the per-minute
+dispatcher queues it again when it is due. A create whose outcome is unknown (the request may
+have reached the store) looks in the store before anything is sent again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from automations.models import ActionRun, AutomationStep, RunStatus, StartedBy, TriggerEvent
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from automations.actions import Action, ActionInputError, ActionRefused, ActionResult, get_action
+from automations.mapping import MappingError, resolve_inputs
+from automations.models import (
+    ActionRun,
+    AutomationStep,
+    RunStatus,
+    StartedBy,
+    TriggerEvent,
+)
+from connections import diagnosis as dx
+from connections.clients import ConnectionUnusable, connection_client_for_task, connection_secrets
+from connections.models import Connection
+from magento.errors import MagentoError, UnknownOutcomeError, is_transient, retry_after
+
+logger = logging.getLogger(__name__)
+
+EXECUTE_TASK = "automations.run_tasks.execute_event_runs"
+# Runs never wait inside the client: every try is one attempt in the run's own log, and the
+# wait between tries is the run's backoff, not a sleeping worker.
+CLIENT_OPTIONS: dict[str, Any] = {"max_retries": 0}
+MAX_ENQUEUE_PER_DISPATCH = 500
+
+# Outcomes written in the attempt log.
+OK, RETRY, FAILED, UNKNOWN = "succeeded", "retry", "failed", "unknown_outcome"
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
 
 
 def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
@@ -35,6 +81,7 @@ def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
             status=RunStatus.PENDING,
             started_by=StartedBy.TRIGGER,
             input_mapping=step.inputs,
+            max_attempts=settings.ACTION_RUN_MAX_ATTEMPTS,
         )
         for event in events
         for step in sorted(steps_by_automation.get(event.automation_id, []), key=_position)
@@ -44,3 +91,387 @@ def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
 
 def _position(step: AutomationStep) -> int:
     return step.position
+
+
+def runs_enqueue_for_events(event_ids: Iterable[int]) -> None:
+    """Queue the execution of each event's runs once the current transaction commits."""
+    ids = list(event_ids)
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    for event_id in event_ids:
+        async_task(EXECUTE_TASK, event_id, task_name=f"runs of event {event_id}")
+
+
+# -- executing -------------------------------------------------------------------------------
+
+
+def event_runs_execute(event_id: int) -> list[ActionRun]:
+    """Run the event's pending steps in order, as far as they can go now.
+
+    Stops at a step that is running elsewhere, waits for a retry, or failed (the later steps
+    are then skipped). Returns the event's runs as they are afterwards.
+    """
+    event = TriggerEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return []
+    outputs: dict[int, Any] = {}
+    for run in ActionRun.objects.filter(event_id=event_id).order_by("step_position"):
+        if run.status == RunStatus.SUCCEEDED:
+            outputs[run.step_position] = run.output
+            continue
+        if run.status != RunStatus.PENDING or not _run_once(
+            run, trigger=event.record, steps=outputs
+        ):
+            break
+        outputs[run.step_position] = run.output
+    return list(ActionRun.objects.filter(event_id=event_id).order_by("step_position"))
+
+
+@dataclass
+class _Attempt:
+    """What one attempt found out; written to the run in one UPDATE at the end."""
+
+    outcome: str = FAILED
+    output: Any = None
+    response: Any = None
+    request_method: str = ""
+    request_path: str = ""
+    error_class: str = ""
+    error_message: str = ""
+    retry_in: float | None = None
+    note: str = ""
+    memo: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def _claim(run: ActionRun, now: dt.datetime) -> bool:
+    claimed = (
+        ActionRun.objects.filter(pk=run.pk, status=RunStatus.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            status=RunStatus.RUNNING,
+            started_at=now,
+            next_attempt_at=None,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if claimed:
+        run.refresh_from_db()
+    return bool(claimed)
+
+
+def _run_once(
+    run: ActionRun,
+    *,
+    trigger: Any = None,
+    steps: Mapping[int, Any] | None = None,
+    literal_inputs: dict[str, Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Claim the run and make one attempt; True when it succeeded."""
+    started = _now()
+    if not _claim(run, started):
+        return False
+    began = clock()
+    secrets = _secrets(run.connection_id)
+    attempt = _attempt(run, trigger, steps, literal_inputs, secrets)
+    finished = _now()
+    entry = {
+        "attempt": run.attempts,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "duration_ms": int((clock() - began) * 1000),
+        "outcome": attempt.outcome,
+        "error": _scrub(attempt.error_message, secrets),
+    }
+    if attempt.note:
+        entry["note"] = attempt.note
+    if attempt.memo:
+        entry["memo"] = attempt.memo
+    fields: dict[str, Any] = {
+        **attempt.changes,
+        "output": _scrub(attempt.output, secrets),
+        "response": _scrub(attempt.response, secrets),
+        "request_method": attempt.request_method,
+        "request_path": attempt.request_path[:1000],
+        "error_class": attempt.error_class[:100],
+        "error_message": _scrub(attempt.error_message, secrets),
+        "attempt_log": [*(run.attempt_log or []), entry],
+        "duration_ms": entry["duration_ms"],
+    }
+    if attempt.outcome in (RETRY, UNKNOWN) and run.attempts < run.max_attempts:
+        delay = attempt.retry_in if attempt.retry_in is not None else 0
+        fields.update(
+            status=RunStatus.PENDING, next_attempt_at=finished + dt.timedelta(seconds=delay)
+        )
+        entry["retry_at"] = fields["next_attempt_at"].isoformat()
+    elif attempt.outcome == OK:
+        fields.update(status=RunStatus.SUCCEEDED, finished_at=finished)
+    else:
+        if attempt.outcome in (RETRY, UNKNOWN):
+            fields["error_message"] = (
+                f"{fields['error_message']} Gave up after {run.attempts} attempts."
+                if run.attempts > 1
+                else fields["error_message"]
+            )
+        fields.update(status=RunStatus.FAILED, finished_at=finished)
+    saved = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**fields)
+    if not saved:
+        logger.warning("Run %s was no longer running when its attempt ended; kept as is.", run.pk)
+    run.refresh_from_db()
+    if run.status == RunStatus.FAILED and run.event_id is not None:
+        _skip_after(run)
+    return run.status == RunStatus.SUCCEEDED
+
+
+def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
+    result = _Attempt()
+    try:
+        action = get_action(run.action_id)
+    except KeyError:
+        return _failed(result, "UnknownAction", f"There is no action {run.action_id!r}.")
+    if run.input_mapping:
+        # The mapping as configured may hold a literal password: the record keeps it hidden.
+        result.changes["input_mapping"] = _scrub(action.redacted(run.input_mapping), secrets)
+    values: Any = None
+    try:
+        if literal_inputs is not None:
+            values = literal_inputs
+        else:
+            values = resolve_inputs(run.input_mapping or {}, trigger=trigger, steps=steps)
+        cleaned = action.validate(values)
+    except (MappingError, ActionInputError) as problem:
+        message = "; ".join(f"{name}: {text}" for name, text in problem.errors.items())
+        result.changes["inputs"] = _scrub(_redacted(action, values), secrets)
+        return _failed(result, type(problem).__name__, f"The step's inputs are wrong: {message}")
+    result.changes["inputs"] = _scrub(action.redacted(cleaned), secrets)
+    result.changes["subject"] = action.subject(cleaned)[:255]
+    if run.connection_id is None:
+        return _failed(
+            result,
+            "ConnectionUnusable",
+            "The store connection no longer exists: it was deleted. Choose another connection.",
+        )
+    previous = (run.attempt_log or [])[-1] if run.attempt_log else {}
+    action.memo = dict(previous.get("memo") or {})
+    try:
+        client = connection_client_for_task(run.connection_id, **CLIENT_OPTIONS)
+    except ConnectionUnusable as unusable:
+        return _failed(result, "ConnectionUnusable", unusable.message)
+    try:
+        if action.creates and previous.get("outcome") == UNKNOWN:
+            found = action.find_existing(client, cleaned)
+            if found is not None:
+                return _succeeded(result, found, note="found in the store after an unknown outcome")
+        try:
+            return _succeeded(result, action.run(client, cleaned))
+        except UnknownOutcomeError as unknown:
+            result.memo = dict(action.memo)
+            _note_error(result, unknown)
+            if not action.creates:
+                result.outcome, result.retry_in = RETRY, _backoff(run.attempts, unknown)
+                return result
+            result.outcome = UNKNOWN
+            found = action.find_existing(client, cleaned)
+            if found is not None:
+                return _succeeded(result, found, note="found in the store after an unknown outcome")
+            # The store has no trace of the write: sending it again cannot make a second one.
+            result.outcome, result.retry_in = RETRY, _backoff(run.attempts, unknown)
+            result.note = "not found in the store after an unknown outcome"
+            return result
+    except ActionRefused as refusal:
+        result.response = refusal.response
+        return _failed(result, "ActionRefused", refusal.message)
+    except MagentoError as error:
+        _note_error(result, error)
+        if result.outcome != UNKNOWN:
+            result.outcome = RETRY if is_transient(error) else FAILED
+        result.retry_in = _backoff(run.attempts, error)
+        result.memo = result.memo or dict(action.memo)
+        return result
+    except Exception as error:  # a bug: record it, never leave the run "running"
+        logger.exception("Run %s of %s failed unexpectedly", run.pk, run.action_id)
+        return _failed(result, type(error).__name__, "The portal failed while running this step.")
+    finally:
+        client.close()
+
+
+def _redacted(action: Action, values: Any) -> Any:
+    return action.redacted(values) if isinstance(values, dict) else None
+
+
+def _succeeded(result: _Attempt, found: ActionResult, *, note: str = "") -> _Attempt:
+    result.outcome = OK
+    result.output = found.output
+    result.response = found.response
+    result.request_method = found.request_method
+    result.request_path = found.request_path
+    result.error_class = result.error_message = ""
+    result.note = note
+    return result
+
+
+def _failed(result: _Attempt, error_class: str, message: str) -> _Attempt:
+    result.outcome = FAILED
+    result.error_class = error_class
+    result.error_message = message
+    return result
+
+
+def _note_error(result: _Attempt, error: MagentoError) -> None:
+    result.error_class = type(error).__name__
+    result.error_message = error.message + (f" ({'; '.join(error.errors)})" if error.errors else "")
+    result.request_method = error.method or result.request_method
+    result.request_path = error.path or result.request_path
+    answer: dict[str, Any] = {"status": error.status, "message": error.raw_message}
+    if error.parameters is not None:
+        answer["parameters"] = error.parameters
+    if error.errors:
+        answer["errors"] = error.errors
+    if error.body_excerpt:
+        answer["body_excerpt"] = error.body_excerpt
+    result.response = answer
+
+
+def _backoff(attempt: int, error: BaseException) -> float:
+    """Seconds to wait before the next try: the store's Retry-After, else exponential."""
+    asked = retry_after(error)
+    if asked is not None:
+        return max(1.0, asked)
+    base = settings.ACTION_RUN_RETRY_BASE_SECONDS
+    return float(min(settings.ACTION_RUN_RETRY_MAX_SECONDS, base * 2 ** max(0, attempt - 1)))
+
+
+def _skip_after(run: ActionRun) -> None:
+    """Skip the event's later steps that have not run: their input may depend on this one."""
+    ActionRun.objects.filter(
+        event_id=run.event_id, step_position__gt=run.step_position, status=RunStatus.PENDING
+    ).update(
+        status=RunStatus.SKIPPED,
+        finished_at=_now(),
+        next_attempt_at=None,
+        error_message=f"Skipped because step {run.step_position} ({run.action_id}) failed.",
+    )
+
+
+def _secrets(connection_id: int | None) -> list[str]:
+    if connection_id is None:
+        return []
+    try:
+        connection = Connection.objects.get(pk=connection_id)
+        return connection_secrets(connection)
+    except Connection.DoesNotExist:
+        return []
+    except dx.UNREADABLE_ERRORS:
+        return []  # what cannot be decrypted cannot be sent, so it cannot leak either
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return dx.scrub(value, secrets)
+    if isinstance(value, dict):
+        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    return value
+
+
+# -- the dispatcher's two jobs -----------------------------------------------------------------
+
+
+def runs_enqueue_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Queue the events whose next step is due: a retry whose time has come, or a run whose
+    task was lost (still waiting long after it was queued). Returns the event ids queued."""
+    now = now or _now()
+    lost_before = now - dt.timedelta(seconds=settings.ACTION_RUN_REQUEUE_AFTER_SECONDS)
+    due = (
+        ActionRun.objects.filter(status=RunStatus.PENDING, event__isnull=False)
+        .filter(
+            Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, attempts=0, queued_at__lte=lost_before)
+        )
+        .order_by("next_attempt_at", "queued_at")
+        .values_list("event_id", flat=True)
+    )
+    event_ids = list(dict.fromkeys(due[: MAX_ENQUEUE_PER_DISPATCH * 4]))[:MAX_ENQUEUE_PER_DISPATCH]
+    _enqueue(event_ids)
+    return event_ids
+
+
+def runs_fail_stuck(*, now: dt.datetime | None = None) -> int:
+    """Fail runs left "running" longer than a task may live (the worker died or was killed).
+
+    They are not tried again: the step may have changed the store before the worker stopped.
+    """
+    now = now or _now()
+    timeout = int(settings.Q_CLUSTER.get("timeout") or 240)
+    cutoff = now - dt.timedelta(seconds=timeout)
+    count = 0
+    for run in ActionRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff):
+        entry = {
+            "attempt": run.attempts,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": now.isoformat(),
+            "outcome": FAILED,
+            "error": "stuck",
+        }
+        failed = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            error_class="StuckRun",
+            error_message=(
+                f"The worker stopped while this step was running (it ran longer than {timeout} "
+                "seconds, or the worker was restarted). It may or may not have changed the "
+                "store: check the store before running it again."
+            ),
+            attempt_log=[*(run.attempt_log or []), entry],
+        )
+        if failed:
+            count += 1
+            if run.event_id is not None:
+                _skip_after(run)
+    return count
+
+
+# -- manual runs ---------------------------------------------------------------------------------
+
+
+def action_run_manual(
+    *,
+    action_id: str,
+    connection: Connection,
+    inputs: dict[str, Any],
+    user: Any = None,
+    started_by: str = StartedBy.USER,
+) -> ActionRun:
+    """Run one action now, as a person asked (admin page, command line); returns the run.
+
+    Inputs are literal values (no references). Bad inputs raise ActionInputError before any
+    run is recorded; everything from the store on is recorded in the run, which is tried once
+    (a person sees the answer and decides).
+    """
+    try:
+        action = get_action(action_id)
+    except KeyError:
+        raise ActionInputError({"action": f"There is no action {action_id!r}."}) from None
+    action.validate(dict(inputs))
+    run = ActionRun.objects.create(
+        action_id=action_id,
+        connection=connection,
+        connection_name=connection.name,
+        status=RunStatus.PENDING,
+        started_by=started_by,
+        user=user if getattr(user, "pk", None) else None,
+        input_mapping=_scrub(action.redacted(dict(inputs)), _secrets(connection.pk)),
+        max_attempts=1,
+    )
+    _run_once(run, literal_inputs=dict(inputs))
+    run.refresh_from_db()
+    return run

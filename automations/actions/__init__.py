@@ -6,6 +6,7 @@ from automations.actions._base import (
     Action,
     ActionInput,
     ActionInputError,
+    ActionRefused,
     ActionResult,
     PlannedRequest,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "Action",
     "ActionInput",
     "ActionInputError",
+    "ActionRefused",
     "ActionResult",
     "PlannedRequest",
     "action_choices",

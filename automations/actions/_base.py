@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from magento.resources._base import checked_email
+
+REDACTED = "[hidden]"
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,8 @@ class ActionInput:
     choices: tuple[tuple[str, str], ...] = ()
     default: Any = None
     group: str = ""
+    # A value never stored in a run nor shown back (a new customer's password).
+    secret: bool = False
 
 
 class ActionInputError(ValueError):
@@ -31,6 +40,20 @@ class ActionInputError(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = dict(errors)
         super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
+
+
+class ActionRefused(Exception):
+    """The action will not do this, said in plain words (e.g. nothing left to ship).
+
+    A permanent failure: repeating it gives the same answer. `status` and `response` keep the
+    store's answer when the refusal came from the store.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, response: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.response = response
 
 
 @dataclass
@@ -65,9 +88,50 @@ class Action:
     # Creates may leave an unknown outcome (timeout after sending): find_existing resolves it.
     creates: ClassVar[bool] = False
 
+    def __init__(self) -> None:
+        # Facts a create notes before it sends (e.g. the order's shipments so far), which
+        # find_existing uses after an unknown outcome; runs keep them between attempts.
+        self.memo: dict[str, Any] = {}
+
     def validate(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Cleaned values, or ActionInputError naming each bad input."""
-        raise NotImplementedError
+        """Cleaned values, or ActionInputError naming each bad input.
+
+        Values may come as text (a template, the command line, a form): each is converted to
+        its input's type. Empty values count as not given; defaults fill what is not given.
+        """
+        declared = {item.name: item for item in self.inputs}
+        errors: dict[str, str] = {}
+        for name in values:
+            if name not in declared:
+                errors[name] = f"{self.label} has no input {name!r}."
+        cleaned: dict[str, Any] = {}
+        for item in self.inputs:
+            value = values.get(item.name)
+            if _is_empty(value):
+                if item.default is not None:
+                    cleaned[item.name] = item.default
+                elif item.required:
+                    errors[item.name] = "This input is required."
+                continue
+            try:
+                cleaned[item.name] = convert(item, value)
+            except ValueError as problem:
+                errors[item.name] = str(problem)
+        if errors:
+            raise ActionInputError(errors)
+        self.clean(cleaned)
+        return cleaned
+
+    def clean(self, values: dict[str, Any]) -> None:
+        """Checks across inputs (raise ActionInputError); may fill in derived values."""
+
+    def redacted(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values with secret inputs hidden, for records and pages."""
+        secret = {item.name for item in self.inputs if item.secret}
+        return {
+            name: (REDACTED if name in secret and not _is_empty(value) else value)
+            for name, value in values.items()
+        }
 
     def run(self, client: Any, values: dict[str, Any]) -> ActionResult:
         """Call the store with cleaned values; raise magento.errors on failure."""
@@ -84,3 +148,105 @@ class Action:
     def subject(self, values: dict[str, Any]) -> str:
         """What a person recognises the run by (e-mail, SKU, order number)."""
         return ""
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def convert(item: ActionInput, value: Any) -> Any:
+    """`value` as `item`'s type, or ValueError saying in plain words what was expected."""
+    kind = item.type
+    if kind in ("string", "choice", "email", "date") and isinstance(value, bool):
+        raise ValueError(f"Expected text, got {json.dumps(value)}.")
+    if kind == "string":
+        if isinstance(value, int | float):
+            return str(value)
+        if not isinstance(value, str):
+            raise ValueError("Expected text, got a list or an object.")
+        return value
+    if kind == "email":
+        if not isinstance(value, str):
+            raise ValueError("Expected an e-mail address.")
+        try:
+            return checked_email(value)
+        except ValueError:
+            raise ValueError(f"{value.strip()!r} is not a valid e-mail address.") from None
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise ValueError(f"Expected a whole number, got {json.dumps(value)}.")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text.removeprefix("-")
+            if digits.isascii() and digits.isdigit():
+                return int(text)
+        raise ValueError(f"Expected a whole number, got {value!r}.")
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError(f"Expected a number, got {json.dumps(value)}.")
+        if isinstance(value, int | float):
+            number = value
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise ValueError(f"Expected a number, got {value!r}.") from None
+            number = int(number) if number.is_integer() and "." not in value else number
+        else:
+            raise ValueError("Expected a number.")
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ValueError(f"Expected a number, got {value!r}.")
+        return number
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError(f"Expected yes or no (true/false), got {value!r}.")
+    if kind == "date":
+        text = str(value).strip()
+        # Magento writes dates with a time ("1980-05-17 00:00:00"); the date part counts.
+        if len(text) > 10 and text[10] in " T":
+            text = text[:10]
+        try:
+            if len(text) != 10:
+                raise ValueError(text)
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+    if kind == "choice":
+        text = str(value).strip()
+        allowed = [code for code, _label in item.choices]
+        if text not in allowed:
+            raise ValueError(f"Choose one of {', '.join(allowed)}; got {text!r}.")
+        return text
+    if kind == "lines":
+        if isinstance(value, str):
+            lines = [line.strip() for line in value.splitlines() if line.strip()]
+        elif isinstance(value, list) and all(isinstance(line, str) for line in value):
+            lines = [line for line in value if line.strip()]
+        else:
+            raise ValueError("Expected lines of text.")
+        if not lines:
+            raise ValueError("Expected at least one line of text.")
+        return lines
+    if kind == "json":
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError("Expected JSON (an object or a list).") from None
+        if not isinstance(value, dict | list):
+            raise ValueError("Expected an object or a list.")
+        return value
+    raise ValueError(f"Unknown input type {kind!r}.")

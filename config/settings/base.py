@@ -153,6 +153,13 @@ Q_CLUSTER = {
     "label": "Background tasks",
     "orm": "default",
 }
+# Action runs: a transient failure (rate limit, store down, timeout) is tried again after
+# RETRY_BASE x 2^(attempt-1) seconds (or the store's Retry-After), up to MAX_ATTEMPTS tries.
+ACTION_RUN_MAX_ATTEMPTS = env.int("ACTION_RUN_MAX_ATTEMPTS", default=5)
+ACTION_RUN_RETRY_BASE_SECONDS = env.int("ACTION_RUN_RETRY_BASE_SECONDS", default=30)
+ACTION_RUN_RETRY_MAX_SECONDS = env.int("ACTION_RUN_RETRY_MAX_SECONDS", default=3600)
+# A run still waiting this long after it was queued is queued again (its task was lost).
+ACTION_RUN_REQUEUE_AFTER_SECONDS = env.int("ACTION_RUN_REQUEUE_AFTER_SECONDS", default=900)
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     Q_CLUSTER.pop("orm")

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..client import CLIENT_STORE_CODE
-from ..errors import RouteNotFoundError, UnexpectedResponseError
+from ..errors import NotFoundError, RouteNotFoundError, UnexpectedResponseError
 from ..search import SearchCriteria
 from ._base import Resource, checked_mapping, expect_object, store_code_kwargs
 
@@ -47,6 +47,7 @@ class Products(Resource):
     """
 
     search_path = "/V1/products"
+    attribute_sets_path = "/V1/products/attribute-sets/sets/list"
 
     def get(self, sku: str, *, search_fallback: bool = True) -> dict[str, Any]:
         """The product with this SKU; NotFoundError if there is none.
@@ -109,3 +110,28 @@ class Products(Resource):
         body = {"product": {"sku": sku, **changes}}
         answer = self.client.request("PUT", path, json=body, **store_code_kwargs(store_code))
         return expect_object(answer, "PUT", path, "the updated product")
+
+    def attribute_set_id(self, name: str = "Default") -> int:
+        """The id of the product attribute set with this name (ACL Magento_Catalog::sets).
+
+        Ids differ between stores (4 is "Default" on a fresh install only), so look it up.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("attribute set name must be non-empty text")
+        criteria = SearchCriteria().where("attribute_set_name", "eq", name).with_page_size(10)
+        body = self.client.request("GET", self.attribute_sets_path, params=criteria.to_query())
+        path = self.attribute_sets_path
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise UnexpectedResponseError(
+                "The store's list of attribute sets is not a Magento search result.",
+                method="GET",
+                path=path,
+            )
+        for item in items:
+            set_id = item.get("attribute_set_id") if isinstance(item, dict) else None
+            if item.get("attribute_set_name") == name and set_id is not None:
+                return int(set_id)
+        raise NotFoundError(
+            f"The store has no product attribute set named {name!r}.", method="GET", path=path
+        )

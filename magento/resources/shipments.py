@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import UnexpectedResponseError
-from ..search import int_from_digits, is_int
+from ..search import SearchCriteria, int_from_digits, is_int
 from ._base import Resource, expect_object, positive_id
 
 TRACK_FIELDS = ("carrier_code", "title", "track_number")
@@ -116,3 +116,8 @@ class Shipments(Resource):
         shipment_id = positive_id(shipment_id, "shipment id")
         path = f"/V1/shipment/{shipment_id}"
         return expect_object(self.client.request("GET", path), "GET", path, "a shipment")
+
+    def for_order(self, order_id: int) -> list[dict[str, Any]]:
+        """Every shipment of the order with this entity id (`GET /V1/shipments`), oldest first."""
+        order_id = positive_id(order_id, "order id")
+        return list(self.iter_all(SearchCriteria().where("order_id", "eq", order_id)))

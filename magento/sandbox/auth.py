@@ -58,6 +58,8 @@ ACL_PARENTS = {
     "Magento_Sales::shipment": "Magento_Sales::sales_operation",
     "Magento_Sales::sales_operation": "Magento_Sales::sales",
     "Magento_Sales::sales": "Magento_Backend::admin",
+    "Magento_Catalog::sets": "Magento_Backend::stores_attributes",
+    "Magento_Backend::stores_attributes": "Magento_Backend::stores",
     "Magento_Backend::store": "Magento_Backend::stores_settings",
     "Magento_Backend::stores_settings": "Magento_Backend::stores",
     "Magento_Backend::stores": "Magento_Backend::admin",

@@ -101,12 +101,19 @@ ROUTES = [
     _Route("PUT", "/V1/customers/:customerId", ("Magento_Customer::manage",), "customer_put"),
     _Route("GET", "/V1/products", ("Magento_Catalog::products",), "product_search"),
     _Route("GET", "/V1/products/:sku", ("Magento_Catalog::products",), "product_get"),
+    _Route(
+        "GET",
+        "/V1/products/attribute-sets/sets/list",
+        ("Magento_Catalog::sets",),
+        "attribute_set_search",
+    ),
     _Route("POST", "/V1/products", ("Magento_Catalog::products",), "product_post"),
     _Route("PUT", "/V1/products/:sku", ("Magento_Catalog::products",), "product_put"),
     _Route("GET", "/V1/orders", ("Magento_Sales::actions_view",), "order_search"),
     _Route("GET", "/V1/orders/:id", ("Magento_Sales::actions_view",), "order_get"),
     _Route("POST", "/V1/order/:orderId/ship", ("Magento_Sales::ship",), "order_ship"),
     _Route("GET", "/V1/shipment/:id", ("Magento_Sales::shipment",), "shipment_get"),
+    _Route("GET", "/V1/shipments", ("Magento_Sales::shipment",), "shipment_search"),
 ]
 
 
@@ -228,10 +235,19 @@ class SandboxServer:
         route_path = "/" + "/".join(pieces)
         route, params = self._match(method, pieces)
         token_checked = route is not None and route.resources != ("anonymous",)
+        drop_answer = False
         for fault in self.faults.take(method, route_path, token_checked=token_checked):
+            if fault.kind == "apply_then_drop":
+                drop_answer = True
+                continue
             answer = self._fault(fault, route, headers, target)
             if answer != "continue":
                 return answer
+        answer = self._answer(method, route, params, query, headers, body, split, route_path)
+        # The store did the work (or refused it) but the answer never reaches the caller.
+        return None if drop_answer else answer
+
+    def _answer(self, method, route, params, query, headers, body, split, route_path) -> tuple:
         try:
             if method not in ("GET", "POST", "PUT", "DELETE"):
                 raise MagentoErrorResponse(400, "Request method is invalid.")
@@ -458,6 +474,12 @@ class SandboxServer:
     def _do_shipment_get(self, *, params, **_):
         return self.store.shipment_get(read_int(params["id"]))
 
+    def _do_shipment_search(self, *, query, **_):
+        return self.store.shipment_search(self._criteria(query))
+
+    def _do_attribute_set_search(self, *, query, **_):
+        return self.store.attribute_set_search(self._criteria(query))
+
     # ---------------------------------------------------------------- control
 
     def _control(self, method: str, path: str, body: bytes):
@@ -499,6 +521,10 @@ class SandboxServer:
                 return _json(200, store.customer_replace(int(parts[1]), current))
             if parts == ["products"] and method == "POST":
                 return _json(201, store.product_save(data["product"]))
+            if parts == ["attribute-sets"] and method == "POST":
+                return _json(
+                    201, store.attribute_set_add(data["name"], int(data["attribute_set_id"]))
+                )
             if parts == ["orders"] and method == "POST":
                 lines = [tuple(line) for line in data["lines"]] if data.get("lines") else None
                 order = store.order_create(

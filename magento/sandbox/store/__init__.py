@@ -34,6 +34,7 @@ DEFAULT_GRANTS = frozenset(
         "Magento_Catalog::products",
         "Magento_Sales::sales",
         "Magento_Backend::store",
+        "Magento_Catalog::sets",
     }
 )
 

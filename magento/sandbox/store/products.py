@@ -7,11 +7,17 @@ import re
 import threading
 from typing import Any
 
-from ..errors import PRODUCT_NOT_FOUND, MagentoErrorResponse, required
+from ..errors import PRODUCT_NOT_FOUND, MagentoErrorResponse, internal_error, required
 from ..inputs import PRODUCT, scalar_fields
+from ..search import Criteria, UnknownField, check_criteria, make_predicate, page_of, sort_rows
 from ..table import Table
 
 EMPTY_ATTRIBUTE = 'The "%1" attribute value is empty. Set the attribute and try again.'
+INVALID_PRODUCT_DATA = "Invalid product data: %1"
+# A fresh install's product attribute set is "Default" (4); shops add their own, and the ids
+# differ between stores, which is why the portal looks the Default set up by name.
+ATTRIBUTE_SET_FIELDS = ("attribute_set_id", "attribute_set_name", "sort_order", "entity_type_id")
+PRODUCT_ENTITY_TYPE_ID = 4
 
 
 class ProductRecords:
@@ -24,6 +30,48 @@ class ProductRecords:
         self._product_fields = scalar_fields(PRODUCT)
         self.products = Table()
         self._skus: dict[str, int] = {}
+        # The sets of a store with Magento's sample data (the published requests use 9, "Top").
+        self.attribute_sets: list[dict] = [
+            {
+                "attribute_set_id": set_id,
+                "attribute_set_name": name,
+                "sort_order": position,
+                "entity_type_id": PRODUCT_ENTITY_TYPE_ID,
+            }
+            for position, (set_id, name) in enumerate(
+                ((4, "Default"), (9, "Top"), (10, "Bottom"), (11, "Gear")), start=1
+            )
+        ]
+
+    def attribute_set_add(self, name: str, attribute_set_id: int) -> dict:
+        """Add a product attribute set (tests give a store whose sets have other ids)."""
+        with self.lock:
+            entry = {
+                "attribute_set_id": attribute_set_id,
+                "attribute_set_name": name,
+                "sort_order": len(self.attribute_sets) + 1,
+                "entity_type_id": PRODUCT_ENTITY_TYPE_ID,
+            }
+            self.attribute_sets.append(entry)
+            return dict(entry)
+
+    def attribute_set_search(self, criteria: Criteria) -> dict:
+        """GET /V1/products/attribute-sets/sets/list: the product attribute sets that match."""
+        with self.lock:
+            try:
+                check_criteria(criteria, ATTRIBUTE_SET_FIELDS.__contains__)
+            except UnknownField:
+                raise internal_error() from None
+            rows = [dict(row) for row in self.attribute_sets]
+            predicate = make_predicate(criteria.filter_groups, lambda row, name: row.get(name))
+            if predicate is not None:
+                rows = [row for row in rows if predicate(row)]
+            rows = sort_rows(rows, criteria.sort_orders, lambda row, name: row.get(name))
+            return {
+                "items": page_of(rows, criteria),
+                "search_criteria": criteria.echo,
+                "total_count": len(rows),
+            }
 
     def product_get(self, sku: str) -> dict:
         """GET /V1/products/{sku}: the product, or Magento's 404."""
@@ -41,6 +89,13 @@ class ProductRecords:
                 raise required("sku")
             product_id = self._skus.get(sku.lower())
             now = self.now()
+            set_id = product.get("attribute_set_id")
+            if set_id is not None and set_id not in {
+                row["attribute_set_id"] for row in self.attribute_sets
+            }:
+                raise MagentoErrorResponse(
+                    400, INVALID_PRODUCT_DATA, ["Invalid attribute set entity type"]
+                )
             if product_id is None:
                 for name in ("name", "price"):
                     if product.get(name) in (None, ""):
@@ -67,7 +122,8 @@ class ProductRecords:
             "id": product_id,
             "sku": sku,
             "name": data["name"],
-            "attribute_set_id": data.get("attribute_set_id") or 4,
+            "attribute_set_id": data.get("attribute_set_id")
+            or self.attribute_sets[0]["attribute_set_id"],
             "price": data["price"],
             "status": data.get("status") or 1,
             "visibility": data.get("visibility") or 4,

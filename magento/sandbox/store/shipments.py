@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import threading
 
-from ..errors import ENTITY_NOT_FOUND, SHIPMENT_VALIDATION, MagentoErrorResponse
+from ..errors import ENTITY_NOT_FOUND, SHIPMENT_VALIDATION, MagentoErrorResponse, internal_error
+from ..inputs import scalar_fields
+from ..search import Criteria, UnknownField, check_criteria, make_predicate, page_of, sort_rows
 from ..table import Table
 from .common import num as _num
 from .orders import qty_to_ship
@@ -23,6 +25,7 @@ class ShipmentRecords:
 
     def _init_shipments(self) -> None:
         self.shipments: dict[int, dict] = {}
+        self._shipment_fields = scalar_fields("sales-data-shipment-interface")
         self._next_shipment_child_id = 1
 
     def order_ship(
@@ -167,3 +170,22 @@ class ShipmentRecords:
             if shipment is None:
                 raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
             return copy.deepcopy(shipment)
+
+    def shipment_search(self, criteria: Criteria) -> dict:
+        """GET /V1/shipments: ShipmentRepository::getList, e.g. every shipment of one order."""
+        with self.lock:
+            try:
+                check_criteria(criteria, self._shipment_fields.__contains__)
+            except UnknownField:
+                raise internal_error() from None  # Magento: an SQL error, answered as a 500
+            rows = list(self.shipments.values())
+            predicate = make_predicate(criteria.filter_groups, _shipment_value)
+            if predicate is not None:
+                rows = [row for row in rows if predicate(row)]
+            rows = sort_rows(rows, criteria.sort_orders or [("entity_id", True)], _shipment_value)
+            items = [copy.deepcopy(row) for row in page_of(rows, criteria)]
+            return {"items": items, "search_criteria": criteria.echo, "total_count": len(rows)}
+
+
+def _shipment_value(row: dict, name: str):
+    return row.get(name)

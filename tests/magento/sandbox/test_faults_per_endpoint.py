@@ -173,6 +173,22 @@ ENDPOINTS = [
         True,
     ),
     ("shipment get", "GET", "/V1/shipment/*", lambda s: ("/V1/shipment/1", None), 200, True),
+    (
+        "shipment search",
+        "GET",
+        "/V1/shipments",
+        lambda s: ("/V1/shipments?searchCriteria[pageSize]=5", None),
+        200,
+        True,
+    ),
+    (
+        "attribute sets",
+        "GET",
+        "/V1/products/attribute-sets/sets/list",
+        lambda s: ("/V1/products/attribute-sets/sets/list?searchCriteria[pageSize]=5", None),
+        200,
+        True,
+    ),
 ]
 
 
@@ -189,7 +205,7 @@ def _send(server, method, path, body):
 
 def _fault_problem(kind, send, normal_status, server, sleeps_before):
     """What is wrong with one faulted request, or None."""
-    if kind == "drop_connection":
+    if kind in ("drop_connection", "apply_then_drop"):
         try:
             response = send()
         except requests.ConnectionError:

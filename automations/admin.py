@@ -1,0 +1,1 @@
+from automations import admin_runs  # noqa: F401
