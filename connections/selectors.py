@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
-from connections.models import SECRET_FIELDS, Connection, ConnectionStatus
+from connections.models import (
+    SECRET_FIELDS,
+    Connection,
+    ConnectionStatus,
+    CredentialsUnreadable,
+)
+
+# Every encrypted column of a connection: the credentials and the cached admin token.
+ENCRYPTED_FIELDS = (*SECRET_FIELDS, "admin_token")
 
 
 def automations_relation():
@@ -28,6 +36,25 @@ def connection_get_by_name(name: str) -> Connection | None:
         .filter(lower_name=name.strip().lower())
         .first()
     )
+
+
+def connection_load_credentials(connection: Connection) -> bool:
+    """Read the connection's credentials now; False when they cannot be decrypted.
+
+    Unreadable credentials (the keys changed since they were saved) are set empty on this
+    instance, and it is marked `credentials_unreadable`, so a form can take new ones over them.
+    Nothing is written to the database.
+    """
+    try:
+        connection.refresh_from_db(fields=list(ENCRYPTED_FIELDS))
+    except CredentialsUnreadable:
+        for name in ENCRYPTED_FIELDS:
+            setattr(connection, name, "")
+        connection.admin_token_key = ""
+        connection.admin_token_expires_at = None
+        connection.credentials_unreadable = True
+        return False
+    return True
 
 
 def connection_list_verified() -> QuerySet[Connection]:
