@@ -9,6 +9,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     from django.core.management import execute_from_command_line
 
+    from config.startup import load_settings
+
+    load_settings()
+
     execute_from_command_line(sys.argv)
 
 

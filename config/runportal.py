@@ -27,10 +27,16 @@ def _say(message: str) -> None:
     print(f"[portal] {message}", flush=True)
 
 
-def prepare() -> None:
-    """Apply migrations and make sure somebody can log in."""
-    subprocess.run(_manage("migrate", "--noinput"), check=True)
-    subprocess.run(_manage("ensure_superuser"), check=True)
+def prepare() -> int:
+    """Apply migrations and make sure somebody can log in; the first failing step's status.
+
+    A failing step has already said why (a configuration error is one line on stderr).
+    """
+    for step in (_manage("migrate", "--noinput"), _manage("ensure_superuser")):
+        status = subprocess.run(step).returncode
+        if status:
+            return status
+    return 0
 
 
 def stop_all(processes: dict[str, subprocess.Popen], grace: float = GRACE_SECONDS) -> None:
@@ -53,7 +59,10 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
-    prepare()
+    status = prepare()
+    if status:
+        _say("not started: see the message above")
+        return status
 
     stopping = False
 

@@ -24,7 +24,7 @@ from connections.models import (
     AuthMethod,
     Connection,
 )
-from connections.selectors import with_automation_counts
+from connections.selectors import connection_load_credentials, with_automation_counts
 from connections.services import connection_save
 from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE, connection_verify
 
@@ -158,9 +158,7 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "store_domain",
                 "auth_method",
                 "admin_username",
-                "store_code",
-                "verify_tls",
-                "timeout_seconds",
+                *ADVANCED_FIELDS,
             )
         return self.readonly_fields
 
@@ -229,6 +227,8 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Credentials")
     def credentials_summary(self, obj):
+        if obj.credentials_unreadable:
+            return dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE).message
         fields = (
             ("access_token", *OAUTH_FIELDS)
             if obj.auth_method == AuthMethod.INTEGRATION_TOKEN
@@ -264,13 +264,24 @@ class ConnectionAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:connections_connection_changelist"))
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        try:
-            return super().change_view(request, object_id, form_url, extra_context)
-        except dx.UNREADABLE_ERRORS:
+    def get_object(self, request, object_id, from_field=None):
+        # The list defers the credentials; a connection's own pages read them here, once. Saved
+        # under other keys, they come back empty, so new ones can be typed over them.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            connection_load_credentials(obj)
+        return obj
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.credentials_unreadable:
             diagnosis = dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE)
-            self.message_user(request, diagnosis.message, messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:connections_connection_changelist"))
+            what_to_do = (
+                " The credential fields below are empty: enter the credentials again and save."
+                if self.has_change_permission(request, obj)
+                else ""
+            )
+            self.message_user(request, f"{diagnosis.message}{what_to_do}", messages.WARNING)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         outcome = connection_save(

@@ -68,9 +68,14 @@ class ConnectionTokenCache:
         """The cached admin token for key, or None if missing, for another key, or expired."""
         if self.write_only:
             return None
-        row = (
-            self._rows().values("admin_token", "admin_token_key", "admin_token_expires_at").first()
-        )
+        try:
+            row = (
+                self._rows()
+                .values("admin_token", "admin_token_key", "admin_token_expires_at")
+                .first()
+            )
+        except dx.UNREADABLE_ERRORS:
+            return None  # saved under other keys: sign in afresh, which replaces it
         if not row or not row["admin_token"] or row["admin_token_key"] != self._key_hash(key):
             return None
         expires_at = row["admin_token_expires_at"]

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.signing import BadSignature
 from django.urls import reverse
-from django_cryptography.utils.crypto import InvalidToken
 
+from connections.models import CredentialsUnreadable
 from magento import errors as magento_errors
 
 VERIFIED = "verified"
@@ -41,8 +40,9 @@ STORE_CODE_UNKNOWN = "store_code_unknown"
 CREDENTIALS_UNREADABLE = "credentials_unreadable"
 UNEXPECTED = "unexpected"
 
-# Raised when a saved credential was encrypted with other keys (SECRET_KEY/CRYPTOGRAPHY_KEY).
-UNREADABLE_ERRORS = (BadSignature, InvalidToken)
+# Raised when a saved credential was encrypted with other keys (SECRET_KEY/CRYPTOGRAPHY_KEY):
+# the credential fields turn every failure to decrypt or unpickle into this one exception.
+UNREADABLE_ERRORS = (CredentialsUnreadable,)
 
 # Magento locks an admin account after this many failed sign-ins (oauth/authentication_lock).
 LOCKOUT_AFTER_FAILURES = 6

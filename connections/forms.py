@@ -115,7 +115,9 @@ class ConnectionForm(forms.ModelForm):
             self.initial[name] = ""
             is_set = bool(self.instance.pk and getattr(self.instance, name))
             help_text = SECRET_HELP[name]
-            if is_set:
+            if self.instance.credentials_unreadable:
+                help_text = f"The saved value cannot be decrypted: enter it again. {help_text}"
+            elif is_set:
                 help_text = f"Set. Leave blank to keep it. {help_text}"
                 self.fields[name].widget.attrs["placeholder"] = "set (hidden)"
             self.fields[name].help_text = help_text

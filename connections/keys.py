@@ -8,21 +8,18 @@ encrypts with the current keys).
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.conf import settings
-from django.core.signing import BadSignature
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils.encoding import force_bytes
 from django_cryptography.core.signing import FernetSigner
-from django_cryptography.utils.crypto import FernetBytes, InvalidToken
+from django_cryptography.utils.crypto import FernetBytes
 
-from connections.models import SECRET_FIELDS, Connection
-
-ENCRYPTED_FIELDS = (*SECRET_FIELDS, "admin_token")
+from connections.models import Connection, CredentialsUnreadable, decrypt_credential
+from connections.selectors import ENCRYPTED_FIELDS
 
 
 @dataclass(frozen=True)
@@ -54,10 +51,6 @@ def _current_field(name: str):
     return Connection._meta.get_field(name)
 
 
-def _decrypt(raw: bytes, fernet: FernetBytes):
-    return pickle.loads(fernet.decrypt(force_bytes(raw)))  # noqa: S301 - our own encrypted data
-
-
 def connections_reencrypt(
     *, old_secret_key: str, old_cryptography_key: str | None, dry_run: bool = False
 ) -> ReencryptResult:
@@ -83,11 +76,11 @@ def connections_reencrypt(
                 try:
                     _current_field(field_name)._load(force_bytes(raw))
                     continue
-                except (BadSignature, InvalidToken, ValueError):
+                except CredentialsUnreadable:
                     current_ok = False
                 try:
-                    values[field_name] = _decrypt(raw, old)
-                except (BadSignature, InvalidToken, ValueError):
+                    values[field_name] = decrypt_credential(force_bytes(raw), old)
+                except CredentialsUnreadable:
                     failed = True
             if failed:
                 unreadable.append(name)

@@ -1,10 +1,14 @@
 """A connection is one Magento store the portal talks to, with its credentials kept encrypted."""
 
+import io
+import pickle
 import unicodedata
 
 from django.conf import settings
+from django.core.signing import BadSignature
 from django.db import models
-from django_cryptography.fields import encrypt
+from django_cryptography.fields import get_encrypted_field
+from django_cryptography.utils.crypto import FernetBytes, InvalidToken
 
 
 class TimeStampedModel(models.Model):
@@ -106,9 +110,71 @@ class NameKeyField(models.CharField):
         return value
 
 
+class CredentialsUnreadable(Exception):
+    """A saved credential cannot be decrypted with the current keys.
+
+    DJANGO_SECRET_KEY or CRYPTOGRAPHY_KEY changed since it was saved (and the credentials were
+    not re-encrypted). Every failure to decrypt or to unpickle a credential becomes this one
+    exception, wherever the value is read.
+    """
+
+    def __init__(self, field: str = "") -> None:
+        what = f"The saved {field}" if field else "A saved credential"
+        super().__init__(
+            f"{what} cannot be decrypted: DJANGO_SECRET_KEY or CRYPTOGRAPHY_KEY changed since it "
+            "was saved. Run reencrypt_connections with the old keys (README: Rotating the "
+            "encryption keys), or enter the connection's credentials again."
+        )
+
+
+class _TextOnlyUnpickler(pickle.Unpickler):
+    # A credential is a pickled str, which needs no class at all: refusing every class means a
+    # value decrypted with the wrong key can never make the unpickler import anything.
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"a credential never contains {module}.{name}")
+
+
+def decrypt_credential(raw: bytes, fernet: FernetBytes, *, field: str = "") -> str:
+    """The text `raw` holds, decrypted with `fernet`; raises CredentialsUnreadable otherwise.
+
+    A wrong SECRET_KEY fails the signature. A wrong CRYPTOGRAPHY_KEY with the right SECRET_KEY
+    passes it and yields random bytes, whose padding is usually refused, but about 1 time in
+    256 looks valid: then the bytes fail to unpickle (or, rarer still, unpickle to something
+    that is not text). All of these mean the same thing: the value is unreadable.
+    """
+    try:
+        plain = fernet.decrypt(raw)
+    except (BadSignature, InvalidToken) as error:
+        raise CredentialsUnreadable(field) from error
+    try:
+        value = _TextOnlyUnpickler(io.BytesIO(plain)).load()
+    except Exception as error:  # random bytes fail in many ways (EOFError, KeyError, ...)
+        raise CredentialsUnreadable(field) from error
+    if not isinstance(value, str):
+        raise CredentialsUnreadable(field)
+    return value
+
+
+class EncryptedCredentialField(get_encrypted_field(CredentialField, True)):
+    """django-cryptography's encrypted CredentialField, reading values with decrypt_credential.
+
+    So every reader (a model, values(), an export, the re-encrypt command) gets one
+    CredentialsUnreadable for a value saved under other keys, never a pickle error.
+    """
+
+    def _load(self, value: bytes) -> str:
+        return decrypt_credential(value, self._fernet, field=str(self.verbose_name))
+
+    def deconstruct(self):
+        # Recorded in migrations exactly as the library's field (the column is the same; only
+        # reading differs), so this class needs no migration.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django_cryptography.fields.encrypt", [CredentialField(*args, **kwargs)], {}
+
+
 def _secret(verbose_name: str, help_text: str = ""):
     # Encrypted columns cannot be searched or indexed; that is fine for credentials.
-    return encrypt(CredentialField(verbose_name, blank=True, default="", help_text=help_text))
+    return EncryptedCredentialField(verbose_name, blank=True, default="", help_text=help_text)
 
 
 class Connection(TimeStampedModel):
@@ -211,6 +277,11 @@ class Connection(TimeStampedModel):
             ),
         ]
         permissions = [("verify_connection", "Can test a connection against its store")]
+
+    # Not a column: set by selectors.connection_load_credentials when the saved credentials
+    # cannot be decrypted and were blanked for typing new ones; a save then also clears the
+    # cached admin token, which is unreadable too.
+    credentials_unreadable = False
 
     def __str__(self) -> str:
         return self.name

@@ -6,7 +6,16 @@ from django.apps import apps
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from connections.models import SECRET_FIELDS, Connection, ConnectionStatus, connection_name_key
+from connections.models import (
+    SECRET_FIELDS,
+    Connection,
+    ConnectionStatus,
+    CredentialsUnreadable,
+    connection_name_key,
+)
+
+# Every encrypted column of a connection: the credentials and the cached admin token.
+ENCRYPTED_FIELDS = (*SECRET_FIELDS, "admin_token")
 
 
 def with_automation_counts(queryset: QuerySet[Connection]) -> QuerySet[Connection]:
@@ -42,6 +51,25 @@ def connection_get_by_name(name: str) -> Connection | None:
         .filter(name_key=connection_name_key(name))
         .first()
     )
+
+
+def connection_load_credentials(connection: Connection) -> bool:
+    """Read the connection's credentials now; False when they cannot be decrypted.
+
+    Unreadable credentials (the keys changed since they were saved) are set empty on this
+    instance, and it is marked `credentials_unreadable`, so a form can take new ones over them.
+    Nothing is written to the database.
+    """
+    try:
+        connection.refresh_from_db(fields=list(ENCRYPTED_FIELDS))
+    except CredentialsUnreadable:
+        for name in ENCRYPTED_FIELDS:
+            setattr(connection, name, "")
+        connection.admin_token_key = ""
+        connection.admin_token_expires_at = None
+        connection.credentials_unreadable = True
+        return False
+    return True
 
 
 def connection_list_verified() -> QuerySet[Connection]:

@@ -136,11 +136,15 @@ def _write_connection(
             if not connection.pk:
                 connection.created_by = user
             connection.updated_by = user
-        if connection.pk:
+        if connection.pk and connection.credentials_unreadable:
+            # New credentials typed over unreadable ones: the cached token is unreadable too.
+            connection.save(update_fields=[*_SAVED_FIELDS, *_TOKEN_FIELDS])
+        elif connection.pk:
             # The admin token may have been renewed in the database while verifying.
             connection.save(update_fields=_SAVED_FIELDS)
         else:
             connection.save()
+        connection.credentials_unreadable = False
 
 
 def connection_create(
@@ -238,9 +242,10 @@ _WORKER_FIELDS = (
     "credentials_version",
 )
 
+_TOKEN_FIELDS = ("admin_token", "admin_token_key", "admin_token_expires_at")
+
 _SAVED_FIELDS = [
     f.name
     for f in Connection._meta.concrete_fields
-    if not f.primary_key
-    and f.name not in ("admin_token", "admin_token_key", "admin_token_expires_at", "created_at")
+    if not f.primary_key and f.name not in (*_TOKEN_FIELDS, "created_at")
 ]

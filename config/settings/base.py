@@ -8,7 +8,17 @@ machine with no configuration: SQLite in `DATA_DIR` and the Django-Q2 ORM broker
 from datetime import timedelta
 from pathlib import Path
 
-from .sources import BASE_DIR, local_secret, project_path, settings_env
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.signals import connection_created
+
+from .sources import (
+    BASE_DIR,
+    env_int,
+    local_secret,
+    make_sqlite_files_private,
+    project_path,
+    settings_env,
+)
 
 # os.environ after the env file; for the test settings, their own fixed variables only.
 env = settings_env()
@@ -94,8 +104,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _name = DATABASES["default"]["NAME"]
     if _name and _name != ":memory:" and not Path(_name).is_absolute():
         DATABASES["default"]["NAME"] = str(project_path(_name))
+    # Sessions and password hashes: the database file and SQLite's -wal/-shm are owner-only.
+    connection_created.connect(make_sqlite_files_private, dispatch_uid="sqlite_files_private")
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault(
+        "CONN_MAX_AGE", env_int(env, "DATABASE_CONN_MAX_AGE", default=60)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,17 +153,17 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 # worker machines share one queue.
 Q_CLUSTER = {
     "name": "portal",
-    "workers": env.int("Q_WORKERS", default=2),
+    "workers": env_int(env, "Q_WORKERS", default=2, minimum=1),
     # A task may run this long before the worker is killed; it must stay below `retry`, or a task
-    # still running would be handed to a second worker.
-    "timeout": env.int("Q_TIMEOUT", default=240),
-    "retry": env.int("Q_RETRY", default=300),
+    # still running would be handed to a second worker (checked below).
+    "timeout": env_int(env, "Q_TIMEOUT", default=240, minimum=1),
+    "retry": env_int(env, "Q_RETRY", default=300, minimum=1),
     # A worker that was down polls once when it comes back, not once per missed slot.
     "catch_up": False,
     # Failed tasks are acknowledged: our own run tables hold history and retries, not re-delivery.
     "ack_failures": True,
     "max_attempts": 1,
-    "save_limit": env.int("Q_SAVE_LIMIT", default=1000),
+    "save_limit": env_int(env, "Q_SAVE_LIMIT", default=1000),
     "label": "Background tasks",
     "orm": "default",
 }
@@ -160,10 +174,19 @@ ACTION_RUN_RETRY_BASE_SECONDS = env.int("ACTION_RUN_RETRY_BASE_SECONDS", default
 ACTION_RUN_RETRY_MAX_SECONDS = env.int("ACTION_RUN_RETRY_MAX_SECONDS", default=3600)
 # A run still waiting this long after it was queued is queued again (its task was lost).
 ACTION_RUN_REQUEUE_AFTER_SECONDS = env.int("ACTION_RUN_REQUEUE_AFTER_SECONDS", default=900)
+if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
+    raise ImproperlyConfigured(
+        f"Q_TIMEOUT ({Q_CLUSTER['timeout']}) must be below Q_RETRY ({Q_CLUSTER['retry']}): "
+        "otherwise a task still running is handed to a second worker."
+    )
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
+
+# Forms that take credentials are marked with sensitive_post_parameters: their values stay out
+# of error reports and of the debug 500 page.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.CredentialsAlwaysHiddenFilter"
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

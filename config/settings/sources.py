@@ -61,6 +61,51 @@ def project_path(value: str) -> Path:
     return (BASE_DIR / Path(value).expanduser()).resolve()
 
 
+def env_int(env: environ.Env, name: str, *, default: int, minimum: int = 0) -> int:
+    """The whole number in variable `name`; a wrong value names the variable."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def private_folder(path: Path) -> None:
+    """Create `path` (and missing parents) with the last folder readable by its owner only.
+
+    An existing folder is left as it is: it may be shared on purpose.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+# The files SQLite keeps beside a database. It gives them the database file's own permission
+# bits (sqlite src/os_unix.c, findCreateFileMode), so an owner-only database keeps them so.
+SQLITE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def make_sqlite_files_private(sender, connection, **kwargs) -> None:
+    """connection_created receiver: the SQLite database and its side files become owner-only.
+
+    SQLite creates a new database with the process umask (usually 0644: world-readable), and
+    the database holds sessions and password hashes. Done on every new connection, so files
+    left by earlier versions are fixed too; files of another user are left alone.
+    """
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return
+    name = str(connection.settings_dict["NAME"])
+    for suffix in SQLITE_FILE_SUFFIXES:
+        path = Path(name + suffix)
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+        except (FileNotFoundError, PermissionError):
+            continue
+
+
 def _read_secret(path: Path) -> str:
     try:
         return path.read_text().strip()
@@ -76,7 +121,7 @@ def local_secret(directory: Path, name: str) -> str:
     file, then renamed), an empty file counts as missing, and processes starting together agree
     on one secret: whoever holds the folder's lock makes it, the others read it afterwards.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    private_folder(directory)
     path = directory / name
     secret = _read_secret(path)
     if secret:

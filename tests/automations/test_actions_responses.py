@@ -13,7 +13,7 @@ from automations import runs
 from automations.actions import get_action
 from automations.models import RunStatus
 from tests.automations.runs_helpers import automation, fire, record_text, runs_of
-from tests.connections.conftest import REST, SECRETS, assert_no_secret, oauth_fields
+from tests.connections.helpers import REST, SECRETS, assert_no_secret, oauth_fields
 from tests.magento.schema_check import assert_matches_schema
 from tests.shared_data import load_error, load_sample
 

@@ -138,3 +138,22 @@ def test_a_process_that_exits_stops_the_portal_with_its_status(status, portal_st
     assert supervise(processes, stop_requested=lambda: False, poll_seconds=0.05) == portal_status
     assert running.returncode is not None  # the other process was stopped too
     assert f"worker exited with status {status}; stopping the portal" in capsys.readouterr().out
+
+
+def test_a_configuration_error_stops_it_with_one_line_and_no_traceback(tmp_path):
+    env = portal_env(tmp_path, free_port())
+    env["Q_WORKERS"] = "two"
+    result = subprocess.run(
+        [sys.executable, "-m", "config.runportal"],
+        env=env,
+        cwd=REPO_DIR,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == "Configuration error: Q_WORKERS must be a whole number, not 'two'."
+    )
+    assert "not started" in result.stdout

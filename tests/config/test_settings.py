@@ -1,7 +1,9 @@
 """Both settings modules load, and production refuses to start without its secrets."""
 
 import json
+import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,7 +20,7 @@ from tests.shared_data import REPO_DIR
 
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret-for-the-check",
-    "CRYPTOGRAPHY_KEY": "y" * 64,
+    "CRYPTOGRAPHY_KEY": "y" * 50 + "-production-cryptography-key",
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
 }
 PRINT_DATABASE_NAME = (
@@ -35,11 +37,26 @@ def run_python(code: str, env: dict, cwd: Path = REPO_DIR):
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    code = (
-        "import sys; from django.core.management import execute_from_command_line; "
-        f"execute_from_command_line(['manage.py', *{list(args)!r}])"
+    """manage.py itself, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, str(REPO_DIR / "manage.py"), *args],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    return run_python(code, env)
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *named: str) -> str:
+    """The process stopped with one line on stderr (no traceback) naming each of `named`."""
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: "), lines[0]
+    for name in named:
+        assert name in lines[0]
+    return lines[0]
 
 
 def base_env(tmp_path, **overrides):
@@ -252,7 +269,7 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
 def test_production_settings_name_each_missing_variable(tmp_path, missing):
     given = {name: value for name, value in PRODUCTION_ENV.items() if name != missing}
     result = manage("check", env=production_env(tmp_path, **given))
-    assert result.returncode != 0
+    assert_one_clear_line(result, missing)
     assert missing_names(result) == [missing]
     # Production never falls back to a key generated on the local disk.
     assert not (tmp_path / "secret_key").exists()
@@ -298,3 +315,148 @@ def test_an_env_file_is_read_and_real_environment_variables_win(tmp_path):
     result = run_python(code, base_env(tmp_path, ENV_FILE=env_file, LOG_LEVEL="DEBUG"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Europe/Amsterdam", "DEBUG"]
+
+
+# -- what production refuses, in one line ----------------------------------------------------
+
+WEAK_KEYS = {
+    "short": "Sh0rt-but-varied-key-of-40-characters-xx",
+    "one character repeated": "z" * 80,
+}
+
+
+@pytest.mark.parametrize("weakness", sorted(WEAK_KEYS))
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "CRYPTOGRAPHY_KEY"])
+def test_production_settings_refuse_a_weak_key(tmp_path, name, weakness):
+    env = production_env(tmp_path, **{**PRODUCTION_ENV, name: WEAK_KEYS[weakness]})
+    line = assert_one_clear_line(manage("check", env=env), name, "at least 50 characters")
+    assert WEAK_KEYS[weakness] not in line  # a key never ends up in a log
+
+
+def test_production_settings_accept_a_key_of_exactly_the_minimum(tmp_path):
+    key = ("0123456789" * 5)[:50]
+    env = production_env(tmp_path, **{**PRODUCTION_ENV, "CRYPTOGRAPHY_KEY": key})
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_refuse_the_same_key_twice(tmp_path):
+    same = PRODUCTION_ENV["DJANGO_SECRET_KEY"]
+    env = production_env(tmp_path, **{**PRODUCTION_ENV, "CRYPTOGRAPHY_KEY": f" {same} "})
+    line = assert_one_clear_line(manage("check", env=env), "are the same")
+    assert same not in line
+
+
+@pytest.mark.parametrize("hosts", ["*", "portal.example.com,*"])
+def test_production_settings_refuse_any_host(tmp_path, hosts):
+    env = production_env(tmp_path, **{**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": hosts})
+    assert_one_clear_line(manage("check", env=env), "DJANGO_ALLOWED_HOSTS", "not *")
+
+
+INT_VARIABLES = ["Q_WORKERS", "Q_TIMEOUT", "Q_RETRY", "Q_SAVE_LIMIT", "DATABASE_CONN_MAX_AGE"]
+
+
+@pytest.mark.parametrize("settings_module", ["base", "production"])
+@pytest.mark.parametrize("name", INT_VARIABLES)
+def test_a_variable_that_is_not_a_number_is_named(tmp_path, settings_module, name):
+    env = isolated_env(
+        tmp_path, DJANGO_SETTINGS_MODULE=f"config.settings.{settings_module}", **PRODUCTION_ENV
+    )
+    env[name] = "two"
+    if name == "DATABASE_CONN_MAX_AGE":
+        env["DATABASE_URL"] = "postgres://portal@db.invalid:5432/portal"  # read for PostgreSQL
+    line = assert_one_clear_line(manage("check", env=env), name, "whole number", "'two'")
+    assert "ValueError" not in line
+
+
+@pytest.mark.parametrize(
+    "name", ["DJANGO_SECURE_HSTS_SECONDS", "DJANGO_SESSION_COOKIE_AGE"], ids=str.lower
+)
+def test_production_number_variables_are_named_too(tmp_path, name):
+    env = production_env(tmp_path, **PRODUCTION_ENV, **{name: "a month"})
+    assert_one_clear_line(manage("check", env=env), name, "whole number")
+
+
+@pytest.mark.parametrize("settings_module", ["base", "production"])
+@pytest.mark.parametrize(("timeout", "retry"), [("300", "300"), ("600", "300")])
+def test_q_timeout_must_stay_below_q_retry(tmp_path, settings_module, timeout, retry):
+    env = isolated_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE=f"config.settings.{settings_module}",
+        Q_TIMEOUT=timeout,
+        Q_RETRY=retry,
+        **PRODUCTION_ENV,
+    )
+    assert_one_clear_line(manage("check", env=env), "Q_TIMEOUT", "below Q_RETRY")
+
+
+def test_q_workers_below_one_is_refused(tmp_path):
+    assert_one_clear_line(manage("check", env=base_env(tmp_path, Q_WORKERS="0")), "Q_WORKERS")
+
+
+def test_the_wsgi_entry_point_stops_with_one_line_and_gunicorn_s_boot_error_status(tmp_path):
+    given = {n: v for n, v in PRODUCTION_ENV.items() if n != "CRYPTOGRAPHY_KEY"}
+    result = run_python("import config.wsgi", production_env(tmp_path, **given))
+    assert_one_clear_line(result, "CRYPTOGRAPHY_KEY")
+    assert result.returncode == 3  # gunicorn then stops instead of restarting workers
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+LIST_MODES_WITH_THE_DATABASE_OPEN = (
+    "import django, json, os; django.setup();"
+    "from django.core.management import call_command; call_command('migrate', verbosity=0);"
+    "from django.conf import settings; from django.db import connection;"
+    "connection.cursor().execute('SELECT count(*) FROM django_session');"
+    "folder = settings.DATA_DIR;"
+    "modes = {name: os.stat(folder / name).st_mode & 0o777 for name in os.listdir(folder)};"
+    "modes['.'] = os.stat(folder).st_mode & 0o777;"
+    "print(json.dumps(modes))"
+)
+
+
+def _run_with_umask_022(code: str, env: dict) -> subprocess.CompletedProcess:
+    # The usual umask, which makes new files world-readable unless the portal says otherwise.
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+
+
+def test_data_folder_and_database_files_are_owner_only(tmp_path):
+    data = tmp_path / "data"
+    result = _run_with_umask_022(
+        LIST_MODES_WITH_THE_DATABASE_OPEN, base_env(tmp_path, DATA_DIR=str(data))
+    )
+    assert result.returncode == 0, result.stderr
+    modes = json.loads(result.stdout)
+    # -wal and -shm exist while a connection is open (WAL mode).
+    assert {"portal.sqlite3", "portal.sqlite3-wal", "portal.sqlite3-shm"} <= set(modes)
+    assert modes == {
+        ".": 0o700,
+        "portal.sqlite3": 0o600,
+        "portal.sqlite3-wal": 0o600,
+        "portal.sqlite3-shm": 0o600,
+        "secret_key": 0o600,
+        "cryptography_key": 0o600,
+    }
+
+
+def test_a_world_readable_database_of_an_earlier_version_is_made_owner_only(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    database = data / "portal.sqlite3"
+    sqlite3.connect(database).close()
+    database.chmod(0o644)
+    result = _run_with_umask_022(
+        LIST_MODES_WITH_THE_DATABASE_OPEN, base_env(tmp_path, DATA_DIR=str(data))
+    )
+    assert result.returncode == 0, result.stderr
+    modes = json.loads(result.stdout)
+    assert modes["portal.sqlite3"] == modes["portal.sqlite3-wal"] == 0o600
+    assert modes["."] == 0o755  # an existing folder is left as it is

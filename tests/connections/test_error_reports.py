@@ -16,6 +16,8 @@ from tests.connections.helpers import SECRETS, assert_no_secret
 
 pytestmark = pytest.mark.django_db
 
+OAUTH_POSTED = ("access_token", "consumer_key", "consumer_secret", "access_token_secret")
+
 
 @pytest.mark.parametrize("where", ["before calling the store", "inside the admin sign-in"])
 def test_error_report_of_a_crash_during_verification_holds_no_secret(
@@ -71,3 +73,40 @@ def test_error_report_of_a_crash_during_verification_holds_no_secret(
     assert "admin_password" in reports[0]  # the field is listed, its value is not
     assert "secrets" in reports[0]  # the checking function's variable, hidden
     assert_no_secret(reports[0])
+
+
+@pytest.mark.parametrize("page", ["add", "change"])
+def test_debug_500_page_hides_the_posted_credentials(
+    client, editor, monkeypatch, settings, make_connection, page
+):
+    # With DJANGO_DEBUG=true Django shows its technical 500 page, whose POST section would list
+    # the form's values: Django's own filter is off while DEBUG is on, ours is not.
+    settings.DEBUG = True
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug while checking the store")
+
+    monkeypatch.setattr(verification, "_preflight", crash)
+    if page == "add":
+        url = reverse("admin:connections_connection_add")
+    else:
+        url = reverse("admin:connections_connection_change", args=[make_connection().pk])
+    client.raise_request_exception = False
+    client.force_login(editor)
+    response = client.post(
+        url,
+        {
+            "name": "Main store",
+            "store_domain": "shop.example.com",
+            "auth_method": "integration_token",
+            **{name: SECRETS[name] for name in OAUTH_POSTED},
+            "store_code": "all",
+            "timeout_seconds": "30",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 500
+    debug_page = response.content.decode()
+    assert "a bug while checking the store" in debug_page  # the technical page itself
+    assert "consumer_secret" in debug_page  # the field is listed, its value is not
+    assert_no_secret(debug_page)
