@@ -44,3 +44,17 @@ def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
 
 def _position(step: AutomationStep) -> int:
     return step.position
+
+
+EXECUTE_EVENT_RUNS_TASK = "automations.run_tasks.execute_event_runs"
+
+
+def runs_enqueue_for_events(event_ids: Iterable[int]) -> None:
+    """Queue the execution of each event's runs (call it on commit of the events' transaction).
+
+    One task per event: its steps run in order inside that task.
+    """
+    from django_q.tasks import async_task
+
+    for event_id in event_ids:
+        async_task(EXECUTE_EVENT_RUNS_TASK, event_id, task_name=f"runs of event {event_id}")
