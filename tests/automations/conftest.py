@@ -38,7 +38,7 @@ def shop(sandbox_factory):
 
 
 @pytest.fixture
-def shop_connection(make_connection, shop):
+def shop_connection(make_connection, shop):  # noqa: F811
     """An OAuth 1.0a connection to `shop`."""
     c = shop.credentials
     return make_connection(
