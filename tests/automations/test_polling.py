@@ -241,3 +241,11 @@ def test_backoff_doubles_up_to_an_hour_and_honours_retry_after():
     ]
     assert polling.backoff_seconds(1, retry_after=300) == 300
     assert polling.backoff_seconds(1, retry_after=7200) == 3600
+
+
+def test_the_time_budget_ends_a_poll_between_pages(shop, make_automation, poll):
+    shop.store.seed(orders=500)
+    automation = make_automation(options={"start": "all"})
+    ticks = iter(range(100))  # an injected clock: each reading is one second later
+    result = poll(automation, page_size=100, time_budget=1.5, monotonic=lambda: next(ticks))
+    assert (result.requests, result.new_events, result.more) == (2, 200, True)
