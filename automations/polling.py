@@ -61,6 +61,8 @@ LEASE_SECONDS = _WORKER_TIMEOUT + 60
 QUEUED_GRACE_SECONDS = int(settings.Q_CLUSTER.get("retry") or 300)
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
+# Errors that will not pass by themselves start further up the backoff: 8 minutes, then 16 ...
+PERMANENT_BACKOFF_STEPS = 3
 # The client retries a little by itself; longer outages are the poll's backoff's business.
 CLIENT_OVERRIDES = {"max_retries": 2, "max_retry_seconds": 20.0}
 
@@ -234,6 +236,7 @@ def subscription_poll(
             result,
             describe_error(error),
             retry_after=magento_errors.retry_after(error),
+            transient=magento_errors.is_transient(error),
         )
         if isinstance(error, magento_errors.AuthenticationError):
             _recheck_connection(subscription.connection_id, error, client_overrides)
@@ -407,11 +410,20 @@ def _succeeded(subscription, owner, started, result: PollResult) -> None:
 
 
 def _failed(
-    subscription, owner, started, result: PollResult, message: str, *, retry_after=None
+    subscription,
+    owner,
+    started,
+    result: PollResult,
+    message: str,
+    *,
+    retry_after=None,
+    transient: bool = False,
 ) -> PollResult:
     now = timezone.now()
     failures = subscription.consecutive_failures + 1
-    delay = backoff_seconds(failures, retry_after)
+    # A passing fault (magento.errors.is_transient) is tried again soon; one that needs a
+    # person (a refused token, a missing permission, a deleted connection) less often.
+    delay = backoff_seconds(failures + (0 if transient else PERMANENT_BACKOFF_STEPS), retry_after)
     next_at = now + dt.timedelta(seconds=delay)
     message = (
         f"{message} The portal tries again by itself at {next_at:%Y-%m-%d %H:%M} UTC "

@@ -249,3 +249,15 @@ def test_the_time_budget_ends_a_poll_between_pages(shop, make_automation, poll):
     ticks = iter(range(100))  # an injected clock: each reading is one second later
     result = poll(automation, page_size=100, time_budget=1.5, monotonic=lambda: next(ticks))
     assert (result.requests, result.new_events, result.more) == (2, 200, True)
+
+
+def test_an_error_that_needs_a_person_is_retried_less_often(shop, make_automation, poll):
+    automation = make_automation()
+    shop.faults.add("expired_token", path="/V1/orders")  # a refused token: not transient
+    before = dt.datetime.now(dt.UTC)
+    failed = poll(automation)
+    assert not failed.ok and "tries again by itself" in failed.error
+    subscription = TriggerSubscription.objects.get(automation=automation)
+    assert 480 <= (subscription.next_poll_at - before).total_seconds() < 490
+    assert TriggerSubscription.objects.get(automation=automation).consecutive_failures == 1
+    assert poll(automation).ok  # and it recovers by itself once the store lets it in
