@@ -100,6 +100,9 @@ class TriggerSubscription(TimeStampedModel):
     backlog_fetched = models.PositiveIntegerField(default=0)
     backlog_started_at = models.DateTimeField(null=True, blank=True)
 
+    # Set when the dispatcher (or a poll with more to read) queued a poll that has not
+    # started yet, so the next minute's dispatch does not queue a second one.
+    poll_queued_at = models.DateTimeField(null=True, blank=True)
     # One poll at a time: a poller owns the subscription until lease_expires_at.
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ silently shift a poll window by hours.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -25,11 +26,16 @@ __all__ = [
     "CONDITION_TYPES",
     "MAX_PAGE_SIZE",
     "Filter",
+    "KeysetPage",
+    "KeysetPosition",
     "SearchCriteria",
     "SearchResult",
     "SortOrder",
+    "format_magento_time",
     "iter_by_id",
+    "iter_keyset",
     "iter_pages",
+    "parse_magento_time",
 ]
 
 # Every condition type Magento's collections understand (DOCS rest/use-rest/performing-searches).
@@ -63,6 +69,26 @@ MAX_PAGE_SIZE = 300
 DEFAULT_PAGE_SIZE = 100
 
 PREFIX = "searchCriteria"
+
+# How Magento writes created_at / updated_at: UTC, to the second, without a zone designator.
+MAGENTO_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_MAGENTO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def parse_magento_time(value: object) -> dt.datetime:
+    """Read Magento's "YYYY-MM-DD HH:MM:SS" (UTC, the database's value) as an aware datetime.
+
+    Raises ValueError for anything else, so a store answering in another shape is noticed
+    instead of shifting a poll window.
+    """
+    if not isinstance(value, str) or not _MAGENTO_TIME.match(value):
+        raise ValueError(f"not a Magento timestamp ('YYYY-MM-DD HH:MM:SS'): {value!r}")
+    return dt.datetime.strptime(value, MAGENTO_TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def format_magento_time(value: dt.datetime) -> str:
+    """An aware datetime as Magento writes and compares it (UTC, to the second)."""
+    return render_value(value)
 
 
 def _check_field(name: object, what: str = "field") -> str:
@@ -439,3 +465,134 @@ def iter_pages(
         if result.total_count is not None and current_page * page_size >= result.total_count:
             return
         current_page += 1
+
+
+@dataclass(frozen=True, order=True)
+class KeysetPosition:
+    """A place in a walk by (timestamp, id): the last record read, in the store's UTC."""
+
+    timestamp: dt.datetime
+    entity_id: int
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a keyset walk.
+
+    `records` are (position, item) pairs after the walk's previous position, in walk order;
+    `position` is where the walk now stands (None while nothing has been read); `remaining` is
+    how many matching records the store counted after this page (None if it did not say);
+    `more` is True when the page was full, so another request may find more.
+    """
+
+    records: list[tuple[KeysetPosition, dict[str, Any]]]
+    position: KeysetPosition | None
+    remaining: int | None
+    more: bool
+    fetched: int
+
+
+def keyset_criteria(
+    criteria: SearchCriteria,
+    *,
+    timestamp_field: str,
+    id_field: str,
+    after: KeysetPosition | None,
+    since: dt.datetime | None,
+    page_size: int,
+) -> SearchCriteria:
+    """Page 1 of "records after `after`" (or "from `since` on"), oldest first.
+
+    After (t, k) means `ts > t OR (ts = t AND id > k)`; searchCriteria cannot nest AND inside
+    OR, so it is sent as two AND-ed groups: `ts >= t`, and `ts > t OR id > k`.
+    """
+    if after is not None:
+        criteria = criteria.where(timestamp_field, "gteq", after.timestamp).where_any(
+            (timestamp_field, "gt", after.timestamp), (id_field, "gt", after.entity_id)
+        )
+    elif since is not None:
+        criteria = criteria.where(timestamp_field, "gteq", since)
+    return (
+        criteria.sort_by(timestamp_field, "ASC")
+        .sort_by(id_field, "ASC")
+        .with_page_size(page_size)
+        .with_current_page(1)
+    )
+
+
+def iter_keyset(
+    search: SearchFunction,
+    criteria: SearchCriteria | None = None,
+    *,
+    timestamp_field: str,
+    id_field: str = "entity_id",
+    id_key: str = "id",
+    after: KeysetPosition | None = None,
+    since: dt.datetime | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[KeysetPage]:
+    """Walk the matches oldest first by (`timestamp_field`, id), one page per request.
+
+    Every request asks for page 1 of what comes after the last record read, so neither rows
+    added or changed while walking, nor a store that repeats its last page for pages past the
+    end, nor rows sharing one second can make the walk skip or repeat a record. The timestamp
+    key of each item must be `timestamp_field`. Start `after` a position, or `since` a time
+    (inclusive), or at the beginning. Pages are yielded lazily: nothing is requested until the
+    previous page has been handled. Stops after a short page, or a page that brings nothing
+    after the last position (a store that ignored the filter).
+    """
+    criteria = criteria or SearchCriteria()
+    if criteria.sort_orders or criteria.page_size is not None or criteria.current_page is not None:
+        raise ValueError("iter_keyset sets sorting and paging itself; give filters only")
+    _check_field(timestamp_field, "timestamp field")
+    _check_field(id_field, "id field")
+    _check_page_size(page_size)
+    if after is not None and not isinstance(after, KeysetPosition):
+        raise ValueError(f"after must be a KeysetPosition, got {after!r}")
+    if since is not None:
+        render_value(since)  # refuses naive datetimes
+    position = after
+    while True:
+        page_criteria = keyset_criteria(
+            criteria,
+            timestamp_field=timestamp_field,
+            id_field=id_field,
+            after=position,
+            since=since,
+            page_size=page_size,
+        )
+        result = search(page_criteria)
+        fresh: dict[int, tuple[KeysetPosition, dict[str, Any]]] = {}
+        for item in result.items:
+            item_position = KeysetPosition(
+                _read_time(item, timestamp_field), _read_id(item, id_key)
+            )
+            # Defensive: a store that ignored the filter must not make us go back or repeat.
+            if position is None or item_position > position:
+                fresh[item_position.entity_id] = (item_position, item)
+        records = sorted(fresh.values(), key=lambda pair: pair[0])
+        if records:
+            position = records[-1][0]
+        remaining = None
+        if result.total_count is not None:
+            remaining = max(0, result.total_count - len(result.items))
+        more = bool(records) and len(result.items) >= page_size
+        yield KeysetPage(
+            records=records,
+            position=position,
+            remaining=remaining if more else 0,
+            more=more,
+            fetched=len(result.items),
+        )
+        if not more:
+            return
+
+
+def _read_time(item: Mapping[str, Any], key: str) -> dt.datetime:
+    try:
+        return parse_magento_time(item.get(key))
+    except ValueError:
+        raise UnexpectedResponseError(
+            f"A search result from the store has no readable {key!r} "
+            f"(got {item.get(key)!r}; expected 'YYYY-MM-DD HH:MM:SS')."
+        ) from None

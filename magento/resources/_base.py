@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -11,11 +12,14 @@ from ..client import CLIENT_STORE_CODE
 from ..errors import AmbiguousMatchError, NotFoundError, UnexpectedResponseError
 from ..search import (
     DEFAULT_PAGE_SIZE,
+    KeysetPage,
+    KeysetPosition,
     SearchCriteria,
     SearchResult,
     int_from_digits,
     is_int,
     iter_by_id,
+    iter_keyset,
     iter_pages,
 )
 
@@ -176,6 +180,28 @@ class Resource(ClientHelper):
             criteria,
             id_field=self.id_field,
             id_key=self.id_key,
+            page_size=page_size,
+        )
+
+    def iter_since(
+        self,
+        timestamp_field: str,
+        criteria: SearchCriteria | None = None,
+        *,
+        after: KeysetPosition | None = None,
+        since: dt.datetime | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Iterator[KeysetPage]:
+        """Pages of matches oldest first by (`timestamp_field`, id): "created_at" or
+        "updated_at" (see `magento.search.iter_keyset`). One request per page, made lazily."""
+        return iter_keyset(
+            self._searcher(None),
+            criteria,
+            timestamp_field=timestamp_field,
+            id_field=self.id_field,
+            id_key=self.id_key,
+            after=after,
+            since=since,
             page_size=page_size,
         )
 

@@ -21,3 +21,8 @@ class FakeClock:
         """Move the clock forward (token lifetimes, lockouts, updated_at)."""
         with self._lock:
             self._now += seconds
+
+    def set(self, timestamp: float) -> None:
+        """Put the clock at a Unix time (backwards too: a store whose clock was corrected)."""
+        with self._lock:
+            self._now = float(timestamp)

@@ -24,6 +24,8 @@ KINDS = (
     "redirect",  # 301 to the same address on https://, as a web server upgrading http
     "firewall",  # 403 HTML "Access denied" page, as a web application firewall answers
     "apply_then_drop",  # carry the request out, then close the socket without the answer
+    "repeat_answer",  # the previous 200 answer to the same route again (a stale cache or a
+    # store that ignores filters and repeats its last page)
 )
 # Sign-in routes and unknown paths never look at a token, so a token fault cannot hit them.
 TOKEN_KINDS = ("expired_token",)

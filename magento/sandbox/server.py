@@ -8,6 +8,8 @@ route's ACL resources, read the input, then run the service.
 
 from __future__ import annotations
 
+import calendar
+import collections
 import contextlib
 import json
 import logging
@@ -23,6 +25,7 @@ from urllib.parse import unquote_plus, urlsplit
 
 from . import errors as err
 from .auth import Authenticator, check_path_signing, signed_url
+from .clock import FakeClock
 from .errors import MagentoErrorResponse
 from .faults import FaultPlan
 from .fields import filter_fields, parse_fields
@@ -143,6 +146,9 @@ class SandboxServer:
         self.log_requests = log_requests
         self.faults = FaultPlan()
         self.auth = Authenticator(self.store)
+        # (method, route path) of the latest REST requests, in arrival order (tests count them).
+        self.requests: collections.deque[tuple[str, str]] = collections.deque(maxlen=100_000)
+        self._last_answers: dict[tuple[str, str], tuple] = {}
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
         self._thread: threading.Thread | None = None
@@ -233,6 +239,7 @@ class SandboxServer:
         if pieces and (pieces[0] in STORE_CODES or pieces[0] == "all"):
             pieces = pieces[1:]
         route_path = "/" + "/".join(pieces)
+        self.requests.append((method, route_path))
         route, params = self._match(method, pieces)
         token_checked = route is not None and route.resources != ("anonymous",)
         drop_answer = False
@@ -240,10 +247,14 @@ class SandboxServer:
             if fault.kind == "apply_then_drop":
                 drop_answer = True
                 continue
+            if fault.kind == "repeat_answer" and (method, route_path) in self._last_answers:
+                return self._last_answers[(method, route_path)]
             answer = self._fault(fault, route, headers, target)
             if answer != "continue":
                 return answer
         answer = self._answer(method, route, params, query, headers, body, split, route_path)
+        if answer[0] == 200 and route is not None and route.action.endswith("_search"):
+            self._last_answers[(method, route_path)] = answer
         # The store did the work (or refused it) but the answer never reaches the caller.
         return None if drop_answer else answer
 
@@ -299,6 +310,8 @@ class SandboxServer:
         return None, {}
 
     def _fault(self, fault, route, headers, target: str):
+        if fault.kind == "repeat_answer":
+            return "continue"  # no earlier answer to this route to repeat: answer normally
         if fault.kind == "latency":
             self.sleep(fault.seconds)
             return "continue"
@@ -513,8 +526,17 @@ class SandboxServer:
             if parts == ["seed"] and method == "POST":
                 store.seed(**data)
                 return _json(200, self.state())
+            if parts == ["clock"] and method == "GET":
+                return _json(200, self._clock_state())
+            if parts == ["clock"] and method == "POST":
+                self.set_clock(advance=data.get("advance"), to=data.get("to"))
+                return _json(200, self._clock_state())
+            if parts == ["requests"] and method == "GET":
+                return _json(200, [list(item) for item in self.requests])
             if parts == ["customers"] and method == "POST":
-                return _json(201, store.customer_create(data["customer"], data.get("password")))
+                customer = store.customer_create(data["customer"], data.get("password"))
+                store.hold_row("customers", customer["id"], float(data.get("visible_after", 0)))
+                return _json(201, customer)
             if len(parts) == 2 and parts[0] == "customers" and method == "POST":
                 current = store.customer_get(int(parts[1]))
                 current.update(data)
@@ -528,8 +550,13 @@ class SandboxServer:
             if parts == ["orders"] and method == "POST":
                 lines = [tuple(line) for line in data["lines"]] if data.get("lines") else None
                 order = store.order_create(
-                    customer_id=data.get("customer_id"), lines=lines, state=data.get("state", "new")
+                    customer_id=data.get("customer_id"),
+                    lines=lines,
+                    state=data.get("state", "new"),
+                    status=data.get("status"),
+                    created_at=data.get("created_at"),
                 )
+                store.hold_row("orders", order["entity_id"], float(data.get("visible_after", 0)))
                 return _json(201, order)
             if len(parts) == 2 and parts[0] == "orders" and method == "POST":
                 return _json(200, store.order_update(int(parts[1]), data))
@@ -538,6 +565,22 @@ class SandboxServer:
         except (KeyError, TypeError, ValueError) as problem:
             return _json(400, {"message": f"bad control request: {problem}"})
         return _json(404, {"message": "unknown control endpoint"})
+
+    def set_clock(self, *, advance: float | None = None, to: float | str | None = None) -> None:
+        """Move the store's FakeClock: `advance` seconds, or `to` a Unix time or a Magento
+        'YYYY-MM-DD HH:MM:SS' (UTC). ValueError when the store runs on the real clock."""
+        clock = self.store.clock
+        if not isinstance(clock, FakeClock):
+            raise ValueError("the store runs on the real clock; start it with a FakeClock")
+        if to is not None:
+            if isinstance(to, str):
+                to = calendar.timegm(time.strptime(to, "%Y-%m-%d %H:%M:%S"))
+            clock.set(float(to))
+        if advance is not None:
+            clock.advance(float(advance))
+
+    def _clock_state(self) -> dict:
+        return {"now": self.store.now(), "timestamp": self.store.clock()}
 
     def state(self) -> dict:
         """Flags and entity counts (what GET /__sandbox__/state answers)."""

@@ -105,6 +105,13 @@ class Table:
         if row_ids:
             self.next_id = max(self.next_id, max(row_ids) + 1)
 
+    def remove(self, row_id: int, row: dict) -> None:
+        """Take a row out of every index (it stays in `rows`, so GET by id still finds it)."""
+        self.ids.remove(row_id)
+        self.by_updated.remove((date_key(row["updated_at"]), row_id))
+        self.by_created.remove((date_key(row["created_at"]), row_id))
+        self.by_hash.remove(row_id)
+
     def touch(self, row_id: int, old_updated: str, new_updated: str) -> None:
         """Move a saved row to its new place in the updated_at order."""
         old_key = (date_key(old_updated), row_id)

@@ -75,6 +75,11 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         # 2.4.6/2.4.7, OAUTH_PATH_RFC5849 like 2.4.8 (see auth.signed_url).
         self.oauth_path_signing = check_path_signing(oauth_path_signing)
         self.base_url = "http://127.0.0.1/"
+        # Seeding with one fixed timestamp: now() answers this while set.
+        self._fixed_now: str | None = None
+        # Rows saved but not yet visible to searches (a checkout transaction still open):
+        # (visible from, kind, id), revealed by the first search at or after that time.
+        self._held_rows: list[tuple[float, str, int]] = []
         self._init_customers()
         self._init_products()
         self._init_orders()
@@ -83,8 +88,39 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
     # ----------------------------------------------------------------- time
 
     def now(self) -> str:
-        """The current time as Magento writes it."""
+        """The current time as Magento writes it (the fixed seeding time while one is set)."""
+        if self._fixed_now is not None:
+            return self._fixed_now
         return format_time(self.clock())
+
+    # ------------------------------------------------------------ late rows
+
+    def hold_row(self, kind: str, row_id: int, delay: float) -> None:
+        """Hide a just-saved row from searches for `delay` seconds of the store's clock.
+
+        Its id and timestamps were taken at creation, so when it shows up, rows with later
+        timestamps and higher ids may already have been read: a transaction that committed
+        late. GET by id finds it at once, searches only after the delay.
+        """
+        if delay <= 0:
+            return
+        with self.lock:
+            table = self._kind(kind)[0]
+            row = table.rows[row_id]
+            table.remove(row_id, row)
+            self._held_rows.append((self.clock() + delay, kind, row_id))
+
+    def _reveal_due_rows(self) -> None:
+        if not self._held_rows:
+            return
+        now = self.clock()
+        due = [held for held in self._held_rows if held[0] <= now]
+        if not due:
+            return
+        self._held_rows = [held for held in self._held_rows if held[0] > now]
+        for _, kind, row_id in due:
+            table = self._kind(kind)[0]
+            table.add(row_id, table.rows[row_id])
 
     # ---------------------------------------------------------------- search
 
@@ -93,6 +129,7 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         "orders") into Magento's search result envelope, encoded (orders come from the JSON
         cache)."""
         with self.lock:
+            self._reveal_due_rows()
             table = self._kind(kind)[0]
             page, total = self._search_page(kind, criteria)
             if kind == "orders":
@@ -131,16 +168,31 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
     # --------------------------------------------------------------- seeding
 
     def seed(
-        self, *, customers: int = 0, products: int = 0, orders: int = 0, days: int = 90
+        self,
+        *,
+        customers: int = 0,
+        products: int = 0,
+        orders: int = 0,
+        days: int = 90,
+        at: str | None = None,
     ) -> None:
-        """Fill the store with generated customers, products and orders spread over `days`."""
+        """Fill the store with generated customers, products and orders spread over `days`.
+
+        With `at` ("YYYY-MM-DD HH:MM:SS", UTC) every new row gets that created_at and
+        updated_at: many rows sharing one second, as a bulk import makes them.
+        """
         with self.lock:
-            for _ in range(products):
-                self.product_save(fake_data.product(self.rng, self.products.next_id))
-            for _ in range(customers):
-                self.add_random_customer()
-            if orders:
-                self._seed_orders(orders, days)
+            if at is not None:
+                self._fixed_now = _checked_time(at)
+            try:
+                for _ in range(products):
+                    self.product_save(fake_data.product(self.rng, self.products.next_id))
+                for _ in range(customers):
+                    self.add_random_customer()
+                if orders:
+                    self._seed_orders(orders, days, at=at)
+            finally:
+                self._fixed_now = None
 
     def add_random_customer(self) -> dict:
         """Create one generated customer with an address."""
@@ -151,7 +203,7 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
             ]
             return self.customer_create(identity)
 
-    def _seed_orders(self, count: int, days: int) -> None:
+    def _seed_orders(self, count: int, days: int, *, at: str | None = None) -> None:
         if not self.products.ids:
             self.product_save(fake_data.product(self.rng, 1))
         customer_ids = self.customers.ids
@@ -162,7 +214,7 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         rng = self.rng
         first_new = self.orders.next_id
         for number in range(count):
-            created = format_time(start + number * step)
+            created = at or format_time(start + number * step)
             state = states[rng.randrange(len(states))]
             customer_id = rng.choice(customer_ids) if customer_ids and rng.random() < 0.8 else None
             self._place_order(
@@ -174,6 +226,14 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
                 index=False,
             )
         self.orders.add_many(list(range(first_new, self.orders.next_id)))
+
+
+def _checked_time(value: str) -> str:
+    try:
+        time.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        raise ValueError(f"expected 'YYYY-MM-DD HH:MM:SS' (UTC), got {value!r}") from None
+    return value
 
 
 def _with_field_alias(criteria: Criteria, alias: str, name: str) -> Criteria:

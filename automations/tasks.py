@@ -1,0 +1,23 @@
+"""Django-Q2 tasks of the automations: thin doors onto the services (they receive ids only)."""
+
+from __future__ import annotations
+
+from automations.polling import polls_dispatch, subscription_poll
+from automations.run_tasks import dispatch_runs
+
+
+def dispatch() -> dict[str, int]:
+    """Every minute (the one schedule): queue the polls that are due, fail stuck runs and queue
+    the runs whose retry is due."""
+    return {"polls_queued": len(polls_dispatch()), **dispatch_runs()}
+
+
+def poll_subscription(subscription_id: int) -> dict:
+    """One poll of a subscription; its outcome is recorded on the subscription itself."""
+    from automations.models import TriggerSubscription
+
+    try:
+        result = subscription_poll(subscription_id=subscription_id)
+    except TriggerSubscription.DoesNotExist:
+        return {"skipped": "the automation was deleted"}
+    return {**result.as_dict(), "error": result.error}
