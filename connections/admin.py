@@ -27,9 +27,15 @@ from connections.models import (
 )
 from connections.selectors import automations_relation
 from connections.services import connection_save
-from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE, connection_verify
+from connections.verification import ALL_PROBES, DENIED, NOT_CHECKED, OK, connection_verify
 
 STATUS_COLOURS = {"verified": "#1e7e34", "unverified": "#8a6d00", "failed": "#b02a37"}
+# A permission check's outcome: (CSS class suffix, words on the page).
+PERMISSION_RESULTS = {
+    OK: ("allowed", "allowed"),
+    DENIED: ("denied", "denied"),
+    NOT_CHECKED: ("not-checked", "not checked"),
+}
 
 
 def can_verify(request, obj=None) -> bool:
@@ -222,13 +228,20 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Permissions")
     def permission_table(self, obj):
         results = obj.permission_results or {}
-        if not results:
+        if not results and obj.last_checked_at is None:
             return "—"
-        rows = [
-            (probe.label, probe.acl_label, results.get(probe.key, "not checked"))
-            for probe in (STORE_CONFIG_PROBE, *PERMISSION_PROBES)
-        ]
-        return format_html_join("", "<div>{} ({}): <strong>{}</strong></div>", rows)
+        # A check that stopped early (or a refused token) leaves the rest "not checked".
+        rows = []
+        for probe in ALL_PROBES:
+            state = results.get(probe.key, NOT_CHECKED)
+            css, words = PERMISSION_RESULTS.get(state, PERMISSION_RESULTS[NOT_CHECKED])
+            rows.append((probe.label, probe.acl_label, probe.resource, css, words))
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{} ({})</td><td class="permission-{}">{}</td></tr>',
+            rows,
+        )
+        return format_html('<table class="connection-permissions">{}</table>', body)
 
     @admin.display(description="Credentials")
     def credentials_summary(self, obj):

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 from . import fake_data
-from .auth import Credentials
+from .auth import ALL_RESOURCES, Credentials, acl_selection
 from .errors import (
     DUPLICATE_EMAIL,
     ENTITY_NOT_FOUND,
+    ID_NEEDED,
     NO_SUCH_ENTITY_FIELD,
     PRODUCT_NOT_FOUND,
     SHIPMENT_VALIDATION,
@@ -35,14 +36,14 @@ from .search import Criteria, UnknownField
 from .table import Table, stable_hash
 
 ADMIN_TOKEN_LIFETIME = 4 * 3600
-# What an integration gets when nothing else is configured: everything the portal uses.
-DEFAULT_GRANTS = frozenset(
-    {
-        "Magento_Customer::customer",
-        "Magento_Catalog::products",
-        "Magento_Sales::sales",
-        "Magento_Backend::store",
-    }
+# What an integration gets when nothing else is configured: everything the portal uses, as
+# ticking Customers, Catalog, Sales and Stores > Settings > All Stores saves it. Tests withhold
+# one resource with `DEFAULT_GRANTS - {"Magento_Sales::ship"}`.
+DEFAULT_GRANTS = acl_selection(
+    "Magento_Customer::customer",
+    "Magento_Catalog::catalog",
+    "Magento_Sales::sales",
+    "Magento_Backend::store",
 )
 INVALID_FIELD_VALUE = 'Invalid value of "%value" provided for the %fieldName field.'
 EMPTY_ATTRIBUTE = 'The "%1" attribute value is empty. Set the attribute and try again.'
@@ -89,6 +90,7 @@ class SandboxStore:
         two_factor_configured: bool = True,
         input_limits_enabled: bool = True,
         granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
+        admin_role_resources: set[str] | frozenset[str] = frozenset({ALL_RESOURCES}),
         admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
     ):
         self.lock = threading.RLock()
@@ -101,6 +103,8 @@ class SandboxStore:
         self.two_factor_configured = two_factor_configured
         self.input_limits_enabled = input_limits_enabled
         self.granted_resources = set(granted_resources)
+        # The admin user's role (Role Resources); "All" unless a test narrows it.
+        self.admin_role_resources = set(admin_role_resources)
         self.admin_token_lifetime = admin_token_lifetime
         self.base_url = "http://127.0.0.1/"
         self.customers = Table()
@@ -116,6 +120,10 @@ class SandboxStore:
         self._product_fields = scalar_fields(PRODUCT)
         self._order_fields = scalar_fields(ORDER)
         self._order_cache: dict[int, str] = {}
+
+    def grants_of(self, caller_kind: str) -> set[str]:
+        """The ACL resources a caller holds: the admin role's, or the integration's."""
+        return self.admin_role_resources if caller_kind == "admin" else self.granted_resources
 
     # ----------------------------------------------------------------- time
 
@@ -508,10 +516,16 @@ class SandboxStore:
     def order_get(self, order_id: int) -> dict:
         """GET /V1/orders/{id}: the full order body, or Magento's 404."""
         with self.lock:
-            record = self.orders.rows.get(order_id)
-            if record is None:
-                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
-            return self._render_order(record)
+            return self._render_order(self._order_record(order_id))
+
+    def _order_record(self, order_id: int) -> dict:
+        """The order as OrderRepository::get finds it: id 0 is refused before any lookup."""
+        if not order_id:
+            raise MagentoErrorResponse(400, ID_NEEDED)
+        record = self.orders.rows.get(order_id)
+        if record is None:
+            raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+        return record
 
     def order_update(self, order_id: int, changes: dict) -> dict:
         """Change an order's top-level fields (state, status, ...) for tests; bumps updated_at."""
@@ -784,9 +798,7 @@ class SandboxStore:
     ) -> int:
         """POST /V1/order/{id}/ship: validate like ShipOrder, create the shipment, return its id."""
         with self.lock:
-            record = self.orders.rows.get(order_id)
-            if record is None:
-                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            record = self._order_record(order_id)
             by_id = {item["item_id"]: item for item in record["items"]}
             refunded = record["state"] == "closed"  # refunded in full: nothing left to ship
 

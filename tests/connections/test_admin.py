@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import responses
@@ -191,6 +193,50 @@ def test_test_action_reports_the_problem_with_a_guide_link(
     connection.refresh_from_db()
     assert connection.last_error_code == dx.PERMISSIONS_MISSING
     assert connection.permission_results["orders"] == "denied"
+
+
+def permission_rows(page: str) -> list[tuple[str, str]]:
+    """(what for, result) of each row of the Permissions block."""
+    table = page.split('<table class="connection-permissions">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>.*?</td><td class=\"[^\"]+\">(.*?)</td></tr>", table)
+    return rows
+
+
+def test_permissions_block_shows_reads_and_writes(editor_client, store_mock, make_connection):
+    connection = make_connection()
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers={"POST /V1/order/0/ship": (status, body)})
+    editor_client.post(reverse("admin:connections_connection_test", args=[connection.pk]))
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert permission_rows(page) == [
+        ("Read the store settings", "allowed"),
+        ("Read customers", "allowed"),
+        ("Update customers", "allowed"),
+        ("Read products", "allowed"),
+        ("Save products", "allowed"),
+        ("Read orders", "allowed"),
+        ("Ship orders", "denied"),
+        ("Read shipments", "allowed"),
+    ]
+    assert "Sales &gt; Operations &gt; Orders &gt; Actions &gt; Ship (Magento_Sales::ship)" in page
+
+
+def test_refused_token_leaves_every_permission_not_checked(
+    editor_client, store_mock, make_connection
+):
+    connection = make_connection()
+    refuse_everything(store_mock)
+    editor_client.post(reverse("admin:connections_connection_test", args=[connection.pk]))
+    page = editor_client.get(change_url(connection)).content.decode()
+    rows = permission_rows(page)
+    assert len(rows) == 8
+    assert {result for _, result in rows} == {"not checked"}
+
+
+def test_permissions_block_is_empty_before_any_check(editor_client, make_connection):
+    page = editor_client.get(change_url(make_connection())).content.decode()
+    assert "connection-permissions" not in page
 
 
 def test_list_shows_status_last_verified_and_used_by(editor_client, make_connection):
