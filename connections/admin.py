@@ -194,7 +194,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     def last_verified(self, obj):
         # "3 hours ago" keeps the column narrow enough for "Used by" to stay in view.
         if obj.last_verified_at is None:
-            return "never"
+            return self.get_empty_value_display()
         return format_html(
             '<span title="{}">{} ago</span>',
             date_format(localtime(obj.last_verified_at), "DATETIME_FORMAT"),
@@ -205,13 +205,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     def used_by(self, obj):
         count = getattr(obj, "automation_count", None)
         if count is None:
-            return "—"
+            return self.get_empty_value_display()
         return f"{count} automation{'s' if count != 1 else ''}"
 
     @admin.display(description="Last problem")
     def last_problem(self, obj):
         if not obj.last_error_code:
-            return "—"
+            return self.get_empty_value_display()
         links = format_html_join(
             " · ",
             '<a href="{}">{}</a>',
@@ -229,7 +229,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     def permission_table(self, obj):
         results = obj.permission_results or {}
         if not results and obj.last_checked_at is None:
-            return "—"
+            return self.get_empty_value_display()
         # A check that stopped early (or a refused token) leaves the rest "not checked".
         rows = []
         for probe in ALL_PROBES:
@@ -265,10 +265,6 @@ class ConnectionAdmin(admin.ModelAdmin):
         # atomically on its own.
         extra_context = extra_context or {}
         extra_context["can_verify"] = can_verify(request)
-        extra_context["guide_links"] = [
-            ("Setup guide: Integration Token", reverse("connections:guide_integration_token")),
-            ("Setup guide: Session Authentication", reverse("connections:guide_session")),
-        ]
         try:
             return self._changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
@@ -279,6 +275,13 @@ class ConnectionAdmin(admin.ModelAdmin):
             # Deleted by someone else while this page was being saved.
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:connections_connection_changelist"))
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        if context["adminform"].form.verification_refused:
+            # The store's refusal is the only error and is shown once, where it applies:
+            # no "Please correct the errors below." on top of it.
+            context["errors"] = None
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         try:
