@@ -2,12 +2,24 @@
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "Magento 2 Automation Portal"
 admin.site.site_title = "Automation Portal"
 admin.site.index_title = "Stores, automations and run history"
+# One way to show "no value" on every admin page (Django's default is "-").
+admin.site.empty_value_display = "—"
+
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the portal's icon."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("portal/favicon.svg")
 
 
 def healthz(request):
@@ -18,6 +30,7 @@ def healthz(request):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("connections/", include("connections.urls")),
     path("admin/", admin.site.urls),
 ]

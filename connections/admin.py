@@ -26,9 +26,15 @@ from connections.models import (
 )
 from connections.selectors import connection_load_credentials, with_automation_counts
 from connections.services import connection_save
-from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE, connection_verify
+from connections.verification import ALL_PROBES, DENIED, NOT_CHECKED, OK, connection_verify
 
 STATUS_COLOURS = {"verified": "#1e7e34", "unverified": "#8a6d00", "failed": "#b02a37"}
+# A permission check's outcome: (CSS class suffix, words on the page).
+PERMISSION_RESULTS = {
+    OK: ("allowed", "allowed"),
+    DENIED: ("denied", "denied"),
+    NOT_CHECKED: ("not-checked", "not checked"),
+}
 
 
 def can_verify(request, obj=None) -> bool:
@@ -183,7 +189,7 @@ class ConnectionAdmin(admin.ModelAdmin):
     def last_verified(self, obj):
         # "3 hours ago" keeps the column narrow enough for "Used by" to stay in view.
         if obj.last_verified_at is None:
-            return "never"
+            return self.get_empty_value_display()
         return format_html(
             '<span title="{}">{} ago</span>',
             date_format(localtime(obj.last_verified_at), "DATETIME_FORMAT"),
@@ -194,13 +200,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     def used_by(self, obj):
         count = getattr(obj, "automation_count", None)
         if count is None:
-            return "—"
+            return self.get_empty_value_display()
         return f"{count} automation{'s' if count != 1 else ''}"
 
     @admin.display(description="Last problem")
     def last_problem(self, obj):
         if not obj.last_error_code:
-            return "—"
+            return self.get_empty_value_display()
         links = format_html_join(
             " · ",
             '<a href="{}">{}</a>',
@@ -217,13 +223,20 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Permissions")
     def permission_table(self, obj):
         results = obj.permission_results or {}
-        if not results:
-            return "—"
-        rows = [
-            (probe.label, probe.acl_label, results.get(probe.key, "not checked"))
-            for probe in (STORE_CONFIG_PROBE, *PERMISSION_PROBES)
-        ]
-        return format_html_join("", "<div>{} ({}): <strong>{}</strong></div>", rows)
+        if not results and obj.last_checked_at is None:
+            return self.get_empty_value_display()
+        # A check that stopped early (or a refused token) leaves the rest "not checked".
+        rows = []
+        for probe in ALL_PROBES:
+            state = results.get(probe.key, NOT_CHECKED)
+            css, words = PERMISSION_RESULTS.get(state, PERMISSION_RESULTS[NOT_CHECKED])
+            rows.append((probe.label, probe.acl_label, probe.resource, css, words))
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{} ({})</td><td class="permission-{}">{}</td></tr>',
+            rows,
+        )
+        return format_html('<table class="connection-permissions">{}</table>', body)
 
     @admin.display(description="Credentials")
     def credentials_summary(self, obj):
@@ -249,10 +262,6 @@ class ConnectionAdmin(admin.ModelAdmin):
         # atomically on its own.
         extra_context = extra_context or {}
         extra_context["can_verify"] = can_verify(request)
-        extra_context["guide_links"] = [
-            ("Setup guide: Integration Token", reverse("connections:guide_integration_token")),
-            ("Setup guide: Session Authentication", reverse("connections:guide_session")),
-        ]
         try:
             return self._changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as error:
@@ -273,6 +282,10 @@ class ConnectionAdmin(admin.ModelAdmin):
         return obj
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if context["adminform"].form.verification_refused:
+            # The store's refusal is the only error and is shown once, where it applies:
+            # no "Please correct the errors below." on top of it.
+            context["errors"] = None
         if obj is not None and obj.credentials_unreadable:
             diagnosis = dx.make_diagnosis(dx.CREDENTIALS_UNREADABLE)
             what_to_do = (

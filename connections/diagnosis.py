@@ -169,13 +169,13 @@ _CATALOG: dict[str, _Entry] = {
     ),
     TOKEN_REJECTED: _Entry(
         "Magento did not accept the Access Token",
-        "Every request was refused with Magento's generic answer \"The consumer isn't authorized "
-        'to access %resources." Magento gives this same answer for two different causes: '
-        "(1) the store does not allow integration tokens as standalone Bearer tokens (the default "
-        "since Magento 2.4.4): set 'Allow OAuth Access Tokens to be used as standalone Bearer "
-        "tokens' to Yes, or enter the integration's four OAuth 1.0a credentials instead, which "
-        "work whatever that setting says; (2) the token is wrong, or the integration was "
-        "deleted, re-authorized or not activated: copy the Access Token again.",
+        'Magento refused every request with its generic "not authorized" answer, which it '
+        "gives for two different causes: (1) the store does not allow integration tokens as "
+        "standalone Bearer tokens (the default since Magento 2.4.4): set 'Allow OAuth Access "
+        "Tokens to be used as standalone Bearer tokens' to Yes, or enter the integration's four "
+        "OAuth 1.0a credentials instead, which work whatever that setting says; (2) the token is "
+        "wrong, or the integration was deleted, re-authorized or not activated: copy the Access "
+        "Token again.",
         (L_BEARER, L_OAUTH, L_INTEGRATION),
     ),
     OAUTH_REJECTED: _Entry(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -28,6 +29,8 @@ SECRET_HELP = {
     "admin_password": "The password of the Magento admin user.",
     "totp_secret": "Optional: the Google Authenticator key, if this admin user has 2FA.",
 }
+
+DIAGNOSIS_TEMPLATE = "admin/connections/connection/diagnosis.html"
 
 # The field a shop owner changes to fix a diagnosis: it is marked, and a collapsed section
 # holding it (Advanced) opens. TLS is left out on purpose: the fix is the store's certificate.
@@ -107,6 +110,9 @@ class ConnectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.verification: VerificationResult | None = None
+        # Set when the store refused the verification: that is then the form's only error.
+        self.verification_refused = False
+        self.diagnosis_field: str | None = None
         for name in ("name", "store_domain", "store_code", "admin_username", "timeout_seconds"):
             if name in self.fields:
                 self.fields[name].required = False  # our own messages say what to type
@@ -171,15 +177,15 @@ class ConnectionForm(forms.ModelForm):
             return
         self.verification = connection_check(connection=self.instance)
         if not self.verification.ok and not self.cleaned_data.get("save_anyway"):
+            # Said once: at the field to change, or (no field fixes it) above the form.
             diagnosis = self.verification.diagnosis
-            self.add_error(
-                None,
-                f"The store could not be verified: {diagnosis.title}. Fix what the box above "
-                'says, or tick "Save anyway" to keep the connection, marked Failed.',
-            )
             field = DIAGNOSIS_FIELDS.get(diagnosis.code)
-            if field in self.fields:
-                self.add_error(field, f"{diagnosis.title}: see the box above.")
+            self.diagnosis_field = field if field in self.fields else None
+            self.verification_refused = True
+            self.add_error(
+                self.diagnosis_field,
+                render_to_string(DIAGNOSIS_TEMPLATE, {"diagnosis": diagnosis}),
+            )
 
     @property
     def typed_secrets(self) -> bool:

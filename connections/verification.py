@@ -33,59 +33,146 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PermissionProbe:
-    """One cheap read the automations depend on, and where the permission lives in Magento."""
+    """One cheap call the automations depend on, and where the permission lives in Magento.
+
+    Reads ask for one row. Writes are sent so that they can never change anything: Magento
+    checks the route's ACL resource before it reads the input or looks the record up
+    (`InputParamsResolver::resolve` runs `RequestValidator::validate` first,
+    app/code/Magento/Webapi/Controller/Rest/InputParamsResolver.php), so the answer is 401
+    without the permission and a refused input or "no such record" with it.
+    """
 
     key: str
     label: str
     path: str
     resource: str
     acl_label: str
-    # A read of a record that cannot exist: "no such record" proves the call was allowed.
-    by_missing_record: bool = False
+    method: str = "GET"
+    body: dict | None = None
+    writes: bool = False
+    # A call Magento refuses after the ACL check (no such record, a missing input): that
+    # refusal proves the call was allowed.
+    refusal_proves_access: bool = False
+
+    @property
+    def params(self) -> list[tuple[str, str]] | None:
+        """Query parameters: searches ask for a single row, other calls need none."""
+        return None if self.refusal_proves_access or self.method != "GET" else PROBE_PARAMS
 
 
+# The ACL resource of each route is the one declared in Magento 2.4's etc/webapi.xml of
+# app/code/Magento/{Customer,Catalog,Sales,Store}; the titles are those of their acl.xml.
 PERMISSION_PROBES = (
     PermissionProbe(
         "customers",
-        "Customers",
+        "Read customers",
         "/V1/customers/search",
         "Magento_Customer::customer",
+        "Customers",
+    ),
+    # Updating a customer (PUT /V1/customers/:id) needs Magento_Customer::manage. That route
+    # cannot be probed safely (CustomerRepository::save treats id 0 as a new customer), so
+    # the probe is GET /V1/customers/:customerId/confirm, guarded by the same resource:
+    # AccountManagement::getConfirmationStatus only reads, and customer 0 cannot exist
+    # (CustomerRepository::getById answers "No such entity with customerId = 0").
+    PermissionProbe(
+        "customers_update",
+        "Update customers",
+        "/V1/customers/0/confirm",
+        "Magento_Customer::manage",
         "Customers > All Customers",
+        writes=True,
+        refusal_proves_access=True,
     ),
     PermissionProbe(
         "products",
-        "Products",
+        "Read products",
         "/V1/products",
         "Magento_Catalog::products",
         "Catalog > Inventory > Products",
     ),
+    # POST /V1/products (ProductRepositoryInterface::save) without its required "product"
+    # argument: ServiceInputProcessor::process refuses it ('"product" is required') before
+    # the service is called, so nothing can be saved even when the permission is there.
+    PermissionProbe(
+        "products_save",
+        "Save products",
+        "/V1/products",
+        "Magento_Catalog::products",
+        "Catalog > Inventory > Products",
+        method="POST",
+        body={},
+        writes=True,
+        refusal_proves_access=True,
+    ),
     PermissionProbe(
         "orders",
-        "Orders",
+        "Read orders",
         "/V1/orders",
         "Magento_Sales::actions_view",
         "Sales > Operations > Orders > Actions > View",
     ),
+    # POST /V1/order/0/ship: ShipOrder::createShipment first loads the order
+    # (app/code/Magento/Sales/Model/ShipOrder.php), and OrderRepository::get refuses id 0
+    # ("An ID is needed. Set the ID and try again.") before any shipment is built.
+    PermissionProbe(
+        "orders_ship",
+        "Ship orders",
+        "/V1/order/0/ship",
+        "Magento_Sales::ship",
+        "Sales > Operations > Orders > Actions > Ship",
+        method="POST",
+        body={},
+        writes=True,
+        refusal_proves_access=True,
+    ),
     PermissionProbe(
         "shipments",
-        "Shipments",
+        "Read shipments",
         "/V1/shipment/0",
         "Magento_Sales::shipment",
         "Sales > Operations > Shipments",
-        by_missing_record=True,
+        refusal_proves_access=True,
     ),
 )
 STORE_CONFIG_PROBE = PermissionProbe(
     "store",
-    "Store settings",
+    "Read the store settings",
     "/V1/store/storeConfigs",
     "Magento_Backend::store",
     "Stores > Settings > All Stores",
 )
+ALL_PROBES = (STORE_CONFIG_PROBE, *PERMISSION_PROBES)
 PROBE_PARAMS = [("searchCriteria[pageSize]", "1"), ("searchCriteria[currentPage]", "1")]
+
+
+@dataclass(frozen=True)
+class RequiredPermission:
+    """One Magento ACL resource and what the portal does with it."""
+
+    resource: str
+    acl_label: str
+    uses: tuple[str, ...]
+
+    def __str__(self) -> str:
+        uses = ", ".join(use[0].lower() + use[1:] for use in self.uses)
+        return f"{self.acl_label} ({self.resource}) to {uses}"
+
+
+def required_permissions(probes=ALL_PROBES) -> list[RequiredPermission]:
+    """The ACL resources behind `probes`, each once, in probe order (for guides and messages)."""
+    uses: dict[str, list[PermissionProbe]] = {}
+    for probe in probes:
+        uses.setdefault(probe.resource, []).append(probe)
+    return [
+        RequiredPermission(resource, group[0].acl_label, tuple(p.label for p in group))
+        for resource, group in uses.items()
+    ]
+
 
 OK = "ok"
 DENIED = "denied"
+NOT_CHECKED = "not_checked"
 
 
 @dataclass(frozen=True)
@@ -269,9 +356,7 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
 
         for probe in PERMISSION_PROBES:
             try:
-                client.request(
-                    "GET", probe.path, params=None if probe.by_missing_record else PROBE_PARAMS
-                )
+                client.request(probe.method, probe.path, params=probe.params, json=probe.body)
             except magento_errors.AuthenticationError as error:
                 failure = _auth_failure(error, connection)
                 if failure is not None:
@@ -279,14 +364,20 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
                 permissions[probe.key] = DENIED
                 first_refusal = first_refusal or str(error)
             except (magento_errors.NotFoundError, magento_errors.ValidationError) as error:
-                if probe.by_missing_record and not isinstance(
+                if probe.refusal_proves_access and not isinstance(
                     error, magento_errors.RouteNotFoundError
                 ):
-                    # Magento checks access before looking for the record.
+                    # Magento checks access before the input or the record.
                     permissions[probe.key] = OK
                     continue
                 if isinstance(error, magento_errors.ValidationError):
                     return finish(_general_failure(error, host=host, timeout=timeout))
+                if len(permissions) > 1:
+                    # Other calls under this store code were answered: one route is missing.
+                    return finish(
+                        dx.make_diagnosis(dx.UNEXPECTED, detail=str(error)),
+                        permissions=permissions,
+                    )
                 if permissions.get(STORE_CONFIG_PROBE.key) is not None:
                     # /rest/V1 answered but /rest/<code>/V1 does not: the code is unknown.
                     return finish(
@@ -301,25 +392,24 @@ def connection_check(*, connection: Connection, **client_overrides: Any) -> Veri
             else:
                 permissions[probe.key] = OK
 
-    denied = [
-        p for p in (STORE_CONFIG_PROBE, *PERMISSION_PROBES) if permissions.get(p.key) == DENIED
-    ]
+    denied = [p for p in ALL_PROBES if permissions.get(p.key) == DENIED]
     facts = facts or StoreFacts()
     if not denied:
         return finish(dx.make_diagnosis(dx.VERIFIED), store=facts, permissions=permissions)
-    if len(denied) == 1 + len(PERMISSION_PROBES) and connection.auth_method != AuthMethod.SESSION:
+    if len(denied) == len(ALL_PROBES) and connection.auth_method != AuthMethod.SESSION:
+        # Every call refused: the token itself was, so no permission could be checked.
         code = dx.OAUTH_REJECTED if connection.uses_oauth else dx.TOKEN_REJECTED
         return finish(
             dx.make_diagnosis(
                 code, detail=f"Every request answered HTTP 401. The first answer: {first_refusal}"
             ),
-            permissions=permissions,
+            permissions=dict.fromkeys(permissions, NOT_CHECKED),
         )
-    missing = ", ".join(f"{p.label} ({p.acl_label}; {p.resource})" for p in denied)
+    missing = "; ".join(str(permission) for permission in required_permissions(denied))
     return finish(
         dx.make_diagnosis(
             dx.PERMISSIONS_MISSING,
-            detail="HTTP 401 for: " + ", ".join(p.path for p in denied),
+            detail="HTTP 401 for: " + ", ".join(f"{p.method} {p.path}" for p in denied),
             missing=missing,
             fix=_missing_permissions_fix(connection),
         ),

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 
-from connections.verification import PERMISSION_PROBES, STORE_CONFIG_PROBE
+from connections.verification import required_permissions
 
 GUIDE_PAGES = {
     "overview": ("connections/guide/overview.html", "Connecting a store"),
@@ -23,7 +23,7 @@ def _guide(request, page: str):
     context = {
         **admin.site.each_context(request),
         "title": title,
-        "probes": (STORE_CONFIG_PROBE, *PERMISSION_PROBES),
+        "permissions": required_permissions(),
     }
     return render(request, template, context)
 

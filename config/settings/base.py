@@ -147,6 +147,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Files of the portal as a whole (the favicon); each app keeps its own in <app>/static/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 
 # Django-Q2: the ORM broker needs nothing but the database; REDIS_URL switches to Redis so several

@@ -5,7 +5,7 @@ serves it over HTTP on 127.0.0.1 with Magento's routes, errors, authentication a
 """
 
 from .activity import ActivitySimulator
-from .auth import Credentials
+from .auth import ALL_RESOURCES, Credentials, acl_selection
 from .clock import FakeClock
 from .faults import KINDS as FAULT_KINDS
 from .faults import Fault, FaultPlan
@@ -13,6 +13,7 @@ from .server import SandboxServer
 from .store import DEFAULT_GRANTS, SandboxStore
 
 __all__ = [
+    "ALL_RESOURCES",
     "DEFAULT_GRANTS",
     "FAULT_KINDS",
     "ActivitySimulator",
@@ -22,4 +23,5 @@ __all__ = [
     "FaultPlan",
     "SandboxServer",
     "SandboxStore",
+    "acl_selection",
 ]

@@ -43,8 +43,10 @@ _DECODED_IN_PATH = {
 }
 _BARE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~()\:@&=+$,/;%]+|%(?![0-9A-Fa-f]{2})")
 
-# Parent of each ACL resource the sandbox's routes use, as in Magento's acl.xml files; granting a
-# parent (what ticking it in the admin does) grants its children.
+# Resource Access "All": the root of Magento's ACL tree, which grants everything.
+ALL_RESOURCES = "Magento_Backend::all"
+
+# Parent of each ACL resource the sandbox's routes use, as in Magento's acl.xml files.
 ACL_PARENTS = {
     "Magento_Customer::manage": "Magento_Customer::customer",
     "Magento_Customer::customer": "Magento_Backend::admin",
@@ -63,10 +65,22 @@ ACL_PARENTS = {
     "Magento_Backend::store": "Magento_Backend::stores_settings",
     "Magento_Backend::stores_settings": "Magento_Backend::stores",
     "Magento_Backend::stores": "Magento_Backend::admin",
-    # Not a parent in acl.xml, but an integration given "All" resources holds ::all, which
-    # grants everything.
-    "Magento_Backend::admin": "Magento_Backend::all",
+    "Magento_Backend::admin": ALL_RESOURCES,
 }
+
+
+def acl_selection(*resources: str) -> frozenset[str]:
+    """What ticking `resources` in Magento's role or integration tree saves: each one and
+    every resource under it (the tree ticks a node's children along with it)."""
+    selected = set(resources)
+    for resource in ACL_PARENTS:
+        current: str | None = resource
+        while current is not None:
+            if current in resources:
+                selected.add(resource)
+                break
+            current = ACL_PARENTS.get(current)
+    return frozenset(selected)
 
 
 def random_token(length: int = TOKEN_LENGTH) -> str:
@@ -120,20 +134,17 @@ class Caller:
 
     kind: str  # "guest", "integration" or "admin"
 
-    def allowed(self, resource: str, grants: set[str]) -> bool:
-        """Magento's ACL check for this caller and one resource id."""
+    def allowed(self, resource: str, grants: set[str] | frozenset[str]) -> bool:
+        """Magento's ACL check for this caller and one resource id; `grants` are the
+        integration's resources, or the admin user's role resources for an admin."""
         if resource == "anonymous":
             return True
-        if self.kind == "admin":
-            return True
-        if self.kind != "integration":
+        if self.kind not in ("integration", "admin"):
             return False
-        current: str | None = resource
-        while current is not None:
-            if current in grants:
-                return True
-            current = ACL_PARENTS.get(current)
-        return False
+        # A custom selection is saved as one allow or deny rule per resource (Magento's
+        # Authorization ResourceModel\Rules::saveRel), so a ticked parent does not grant an
+        # unticked child; only "All" (the root) stands for every resource.
+        return ALL_RESOURCES in grants or resource in grants
 
 
 GUEST = Caller("guest")

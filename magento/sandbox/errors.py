@@ -26,6 +26,8 @@ FIELD_PROCESSING = 'Error occurred during "%field_name" processing. %details'
 NO_ROUTE = "Request does not match any route."
 NO_SUCH_ENTITY_FIELD = "No such entity with %fieldName = %fieldValue"
 ENTITY_NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
+# OrderRepository::get refuses an empty id (0) before it loads anything.
+ID_NEEDED = "An ID is needed. Set the ID and try again."
 PRODUCT_NOT_FOUND = (
     "The product that was requested doesn't exist. Verify the product and try again."
 )

@@ -100,6 +100,12 @@ ROUTES = [
     _Route("GET", "/V1/store/storeViews", ("Magento_Backend::store",), "store_views"),
     _Route("GET", "/V1/customers/search", ("Magento_Customer::customer",), "customer_search"),
     _Route("GET", "/V1/customers/:customerId", ("Magento_Customer::customer",), "customer_get"),
+    _Route(
+        "GET",
+        "/V1/customers/:customerId/confirm",
+        ("Magento_Customer::manage",),
+        "customer_confirmation",
+    ),
     _Route("POST", "/V1/customers", ("anonymous",), "customer_create"),
     _Route("PUT", "/V1/customers/:customerId", ("Magento_Customer::manage",), "customer_put"),
     _Route("GET", "/V1/products", ("Magento_Catalog::products",), "product_search"),
@@ -274,7 +280,7 @@ class SandboxServer:
                     self.store.oauth_path_signing,
                 )
                 caller = self.auth.caller(headers.get("Authorization", ""), method, url, query)
-                grants = self.store.granted_resources
+                grants = self.store.grants_of(caller.kind)
                 if not any(caller.allowed(resource, grants) for resource in route.resources):
                     raise err.not_authorized(list(route.resources))
             data = self._body(method, headers, body)
@@ -425,6 +431,12 @@ class SandboxServer:
 
     def _do_customer_get(self, *, params, **_):
         return self.store.customer_get(read_int(params["customerId"]))
+
+    def _do_customer_confirmation(self, *, params, **_):
+        # AccountManagement::getConfirmationStatus: the customer is looked up first; the
+        # sandbox keeps Magento's default (no e-mail confirmation for new accounts).
+        self.store.customer_get(read_int(params["customerId"]))
+        return "account_confirmation_not_required"
 
     def _do_customer_create(self, *, data, **_):
         values = read_top_level(
@@ -592,6 +604,7 @@ class SandboxServer:
             "input_limits_enabled": store.input_limits_enabled,
             "oauth_path_signing": store.oauth_path_signing,
             "granted_resources": sorted(store.granted_resources),
+            "admin_role_resources": sorted(store.admin_role_resources),
             "admin_token_lifetime": store.admin_token_lifetime,
             "integration_revoked": self.auth.revoked,
             "counts": {
@@ -611,6 +624,7 @@ class SandboxServer:
         input_limits_enabled: bool | None = None,
         oauth_path_signing: str | None = None,
         granted_resources: list[str] | None = None,
+        admin_role_resources: list[str] | None = None,
         admin_token_lifetime: int | None = None,
         integration_revoked: bool | None = None,
         expire_admin_tokens: bool = False,
@@ -630,6 +644,8 @@ class SandboxServer:
                 store.oauth_path_signing = check_path_signing(oauth_path_signing)
             if granted_resources is not None:
                 store.granted_resources = set(granted_resources)
+            if admin_role_resources is not None:
+                store.admin_role_resources = set(admin_role_resources)
             if admin_token_lifetime is not None:
                 store.admin_token_lifetime = int(admin_token_lifetime)
         if integration_revoked is not None:

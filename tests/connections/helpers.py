@@ -41,12 +41,41 @@ def empty_search() -> dict:
     return {"items": [], "search_criteria": {"filter_groups": [], "page_size": 1}, "total_count": 0}
 
 
-PROBE_PATHS = ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-# Shipments are probed by reading a shipment that cannot exist: "no such entity" means allowed.
+# The permission probes after storeConfigs, as "METHOD path"; a plain path means GET.
+PROBES = (
+    "GET /V1/customers/search",
+    "GET /V1/customers/0/confirm",
+    "GET /V1/products",
+    "POST /V1/products",
+    "GET /V1/orders",
+    "POST /V1/order/0/ship",
+    "GET /V1/shipment/0",
+)
+PROBE_PATHS = tuple(probe.split(" ", 1)[1] for probe in PROBES)
+# Probes of records that cannot exist, or of writes without their input: Magento answers them
+# only after the permission check, so its refusal means allowed.
 NO_SUCH_SHIPMENT = (
     404,
     {"message": "The entity that was requested doesn't exist. Verify the entity and try again."},
 )
+ALLOWED_REFUSALS = {
+    "GET /V1/customers/0/confirm": (
+        404,
+        {
+            "message": "No such entity with %fieldName = %fieldValue",
+            "parameters": {"fieldName": "customerId", "fieldValue": 0},
+        },
+    ),
+    "POST /V1/products": (
+        400,
+        {
+            "message": '"%fieldName" is required. Enter and try again.',
+            "parameters": {"fieldName": "product"},
+        },
+    ),
+    "POST /V1/order/0/ship": (400, {"message": "An ID is needed. Set the ID and try again."}),
+    "GET /V1/shipment/0": NO_SUCH_SHIPMENT,
+}
 
 
 def add_store_configs(mock, *, status=200, body=None, codes=("default",)):
@@ -59,19 +88,21 @@ def add_store_configs(mock, *, status=200, body=None, codes=("default",)):
 
 
 def add_probes(mock, *, store_code="all", answers=None):
-    """Register the four permission probes; `answers` maps a path to (status, body)."""
-    answers = answers or {}
-    for path in PROBE_PATHS:
-        default = NO_SUCH_SHIPMENT if path == "/V1/shipment/0" else (200, empty_search())
-        status, body = answers.get(path, default)
-        mock.add(responses.GET, f"{REST}/{store_code}{path}", json=body, status=status)
+    """Register the permission probes; `answers` maps a probe ("POST /V1/products", or a path
+    alone for GET) to (status, body)."""
+    answers = {(k if " " in k else f"GET {k}"): v for k, v in (answers or {}).items()}
+    for probe in PROBES:
+        method, path = probe.split(" ", 1)
+        default = ALLOWED_REFUSALS.get(probe, (200, empty_search()))
+        status, body = answers.get(probe, default)
+        mock.add(method, f"{REST}/{store_code}{path}", json=body, status=status)
 
 
 def refuse_everything(mock):
     """Every check answered with Magento's generic 401 (a refused token, or Bearer tokens off)."""
     status, body = load_error_unauthorized()
     add_store_configs(mock, status=status, body=body)
-    add_probes(mock, answers={path: (status, body) for path in PROBE_PATHS})
+    add_probes(mock, answers=dict.fromkeys(PROBES, (status, body)))
 
 
 def healthy_store(mock, *, store_code="all", codes=("default",)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import responses
@@ -169,6 +171,50 @@ def test_test_action_reports_the_problem_with_a_guide_link(
     assert connection.permission_results["orders"] == "denied"
 
 
+def permission_rows(page: str) -> list[tuple[str, str]]:
+    """(what for, result) of each row of the Permissions block."""
+    table = page.split('<table class="connection-permissions">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>.*?</td><td class=\"[^\"]+\">(.*?)</td></tr>", table)
+    return rows
+
+
+def test_permissions_block_shows_reads_and_writes(editor_client, store_mock, make_connection):
+    connection = make_connection()
+    status, body = load_error_unauthorized()
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers={"POST /V1/order/0/ship": (status, body)})
+    editor_client.post(reverse("admin:connections_connection_test", args=[connection.pk]))
+    page = editor_client.get(change_url(connection)).content.decode()
+    assert permission_rows(page) == [
+        ("Read the store settings", "allowed"),
+        ("Read customers", "allowed"),
+        ("Update customers", "allowed"),
+        ("Read products", "allowed"),
+        ("Save products", "allowed"),
+        ("Read orders", "allowed"),
+        ("Ship orders", "denied"),
+        ("Read shipments", "allowed"),
+    ]
+    assert "Sales &gt; Operations &gt; Orders &gt; Actions &gt; Ship (Magento_Sales::ship)" in page
+
+
+def test_refused_token_leaves_every_permission_not_checked(
+    editor_client, store_mock, make_connection
+):
+    connection = make_connection()
+    refuse_everything(store_mock)
+    editor_client.post(reverse("admin:connections_connection_test", args=[connection.pk]))
+    page = editor_client.get(change_url(connection)).content.decode()
+    rows = permission_rows(page)
+    assert len(rows) == 8
+    assert {result for _, result in rows} == {"not checked"}
+
+
+def test_permissions_block_is_empty_before_any_check(editor_client, make_connection):
+    page = editor_client.get(change_url(make_connection())).content.decode()
+    assert "connection-permissions" not in page
+
+
 def test_list_shows_status_last_verified_and_used_by(editor_client, make_connection):
     make_connection(name="Verified shop")
     make_connection(name="Broken shop", status=ConnectionStatus.FAILED, last_error_code="tls_error")
@@ -252,8 +298,9 @@ def test_diagnosis_marks_the_field_to_fix_and_opens_advanced(editor_client, stor
     add_store_configs(store_mock, codes=("default", "de"))
     response = editor_client.post(ADD_URL, form_data(store_code="fr"))
     form = response.context["adminform"].form
-    assert form.errors["store_code"] == ["The store code does not exist: see the box above."]
-    assert 'tick "Save anyway"' in form.non_field_errors()[0]
+    assert list(form.errors) == ["store_code"]
+    assert "The store code does not exist" in form.errors["store_code"][0]
+    assert 'tick "Save anyway"' in form.errors["store_code"][0]
     # Django shows a collapsed fieldset expanded when it holds an error: store code is Advanced.
     advanced = [f for f in response.context["adminform"] if f.name == "Advanced"]
     assert len(advanced) == 1 and not advanced[0].is_collapsible
@@ -263,7 +310,46 @@ def test_refused_token_marks_the_access_token(editor_client, store_mock):
     refuse_everything(store_mock)
     response = editor_client.post(ADD_URL, form_data())
     form = response.context["adminform"].form
-    assert list(form.errors) == ["__all__", "access_token"]
+    assert list(form.errors) == ["access_token"]
+
+
+def field_row(page: str, name: str) -> str:
+    """The HTML of the form row holding field `name`, marked as having an error."""
+    start = page.index(f'<div class="form-row errors field-{name}"')
+    end = page.index('<div class="form-row', start + 1)
+    return page[start:end]
+
+
+def test_refused_verification_is_said_once_at_the_field_to_change(editor_client, store_mock):
+    refuse_everything(store_mock)
+    page = editor_client.post(ADD_URL, form_data()).content.decode()
+    title = "Magento did not accept the Access Token"
+    assert page.count(title) == 1
+    row = field_row(page, "access_token")
+    assert title in row
+    assert 'href="/connections/guide/integration-token/#oauth"' in row
+    assert 'tick "Save anyway"' in row
+    for repeated in ("Please correct the error", "see the box above", "could not be verified"):
+        assert repeated not in page
+    assert "<title>Error: " in page
+
+
+def test_refused_verification_without_a_field_is_said_once_above_the_form(
+    editor_client, store_mock
+):
+    store_mock.add(
+        responses.GET,
+        f"{REST}/V1/store/storeConfigs",
+        body=requests.exceptions.SSLError("certificate verify failed"),
+    )
+    page = editor_client.post(ADD_URL, form_data()).content.decode()
+    title = "security certificate was not accepted"
+    assert page.count(title) == 1
+    box = page.split('<div class="errornote connection-diagnosis-box">', 1)[1]
+    assert box.index(title) < box.index("</div>")
+    assert 'href="/connections/guide/#tls"' in box
+    assert "Please correct the error" not in page
+    assert 'class="errorlist' not in page
 
 
 def test_typed_secrets_must_be_typed_again_after_an_error(editor_client):
@@ -309,7 +395,18 @@ def test_list_shows_last_verified_as_time_ago(editor_client, make_connection):
     make_connection(name="Never", status=ConnectionStatus.UNVERIFIED)
     page = editor_client.get(LIST_URL).content.decode()
     assert "3\xa0hours ago" in page
-    assert "never" in page
+    never = page.split(">Never</a>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="field-last_verified">—</td>' in never
+
+
+def test_empty_values_show_as_one_dash_everywhere(editor_client, make_connection):
+    connection = make_connection(status=ConnectionStatus.UNVERIFIED)
+    page = editor_client.get(change_url(connection)).content.decode()
+    shown = dict(re.findall(r'field-(\w+)">.*?<div class="readonly">(.*?)</div>', page, re.S))
+    for field in ("last_verified_at", "last_checked_at", "base_url", "currency", "last_problem"):
+        assert shown[field] == "—", field
+    assert "-" not in shown.values()
+    assert ">never<" not in page
 
 
 def test_change_page_shows_the_status_before_the_form(editor_client, make_connection):

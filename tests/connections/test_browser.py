@@ -61,11 +61,13 @@ def test_shop_owner_adds_a_sandbox_store_in_the_browser(
     page.fill("#id_access_token", credentials.access_token)
     page.click("input[name=_save]")
 
-    # The sandbox keeps standalone Bearer tokens off, as Magento 2.4.4+ does by default.
-    box = page.locator("#connection-diagnosis")
+    # The sandbox keeps standalone Bearer tokens off, as Magento 2.4.4+ does by default. The
+    # refusal is said once, at the Access Token.
+    box = page.locator(".field-access_token #connection-diagnosis")
     assert "Magento did not accept the Access Token" in box.inner_text()
+    assert page.locator("#connection-diagnosis").count() == 1
+    assert not page.is_visible(".errornote")
     assert page.is_visible("#connection-secrets-note")
-    assert "see the box above" in page.inner_text(".field-access_token")
     guide = box.get_by_role("link", name="Use OAuth 1.0a instead").get_attribute("href")
     assert guide == "/connections/guide/integration-token/#oauth"
 
@@ -80,6 +82,30 @@ def test_shop_owner_adds_a_sandbox_store_in_the_browser(
     page.click("button.connection-test-button")
     assert "Sandbox shop: verified." in page.inner_text(".messagelist")
     assert_no_secret_values(page.content(), credentials)
+
+
+LONG_NAME = "Hauptgeschäft Süddeutschland - Großhandel und Einzelhandel für Fahrräder und Zubehör"
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_buttons_never_cover_a_long_connection_name(
+    transactional_db, page, admin_login, live_server, editor, make_connection, width
+):
+    connection = make_connection(name=LONG_NAME, auth_method="session")
+    page.set_viewport_size({"width": width, "height": 800})
+    admin_login(editor)
+    page.goto(f"{live_server.url}/admin/connections/connection/{connection.pk}/change/")
+    name = page.locator("#content h2", has_text="Hauptgeschäft").bounding_box()
+    buttons = page.locator("ul.object-tools").bounding_box()
+    assert name is not None and buttons is not None
+    assert buttons["y"] >= name["y"] + name["height"]  # below the name, not beside it
+    for item in page.locator("ul.object-tools li").all():
+        box = item.bounding_box()
+        assert box["x"] + box["width"] <= width  # wrapped, not pushed out of view
+    # Only the guide for the connection's sign-in method.
+    tools = page.inner_text("ul.object-tools").lower()
+    assert "setup guide: session authentication" in tools
+    assert "integration token" not in tools
 
 
 def assert_no_secret_values(text: str, credentials) -> None:

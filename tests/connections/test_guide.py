@@ -68,3 +68,21 @@ def test_session_page_covers_permissions_2fa_lifetime_and_lockout(editor_client)
 def test_guide_uses_the_admin_look(editor_client):
     page = editor_client.get(reverse("connections:guide")).content.decode()
     assert "Magento 2 Automation Portal" in page  # the admin's site header
+
+
+@pytest.mark.parametrize(
+    "page", ["connections:guide_integration_token", "connections:guide_session"]
+)
+def test_permission_lists_name_each_resource_once_with_its_writes(editor_client, page):
+    html = editor_client.get(reverse(page)).content.decode()
+    for line in (
+        "<strong>Customers &gt; All Customers</strong> (Magento_Customer::manage): "
+        "Update customers",
+        "<strong>Catalog &gt; Inventory &gt; Products</strong> (Magento_Catalog::products): "
+        "Read products, Save products",
+        "<strong>Sales &gt; Operations &gt; Orders &gt; Actions &gt; Ship</strong> "
+        "(Magento_Sales::ship): Ship orders",
+    ):
+        assert line in html
+    assert html.count("(Magento_Catalog::products)") == 1
+    assert "cannot be checked" not in html and "cannot test" not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from connections import diagnosis as dx
@@ -9,11 +11,10 @@ from connections.clients import connection_client
 from connections.forms import ConnectionForm
 from connections.models import Connection, ConnectionStatus
 from connections.services import connection_create, connection_update
-from connections.verification import connection_check
+from connections.verification import ALL_PROBES, connection_check
 from connections.verification import connection_verify as verify
 from magento.errors import BlockedAddressError, InvalidCredentialsError, SignInWithheldError
-from magento.sandbox import Credentials
-from magento.sandbox.store import DEFAULT_GRANTS
+from magento.sandbox import DEFAULT_GRANTS, Credentials, acl_selection
 from tests.connections.helpers import assert_no_secret
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_wrong_oauth_secret(sandbox_factory):
 
 
 def test_missing_resources_are_named(sandbox_factory):
-    grants = set(DEFAULT_GRANTS) - {"Magento_Sales::sales"}
+    grants = DEFAULT_GRANTS - acl_selection("Magento_Sales::sales")
     server = sandbox_factory(bearer_enabled=True, granted_resources=grants)
     result = check(**token(server))
     assert result.diagnosis.code == dx.PERMISSIONS_MISSING
@@ -105,6 +106,67 @@ def test_missing_resources_are_named(sandbox_factory):
     assert "Shipments" in result.diagnosis.explanation
     assert result.permissions["customers"] == "ok"
     assert result.permissions["orders"] == "denied"
+    assert result.permissions["orders_ship"] == "denied"
+
+
+# Each write permission withheld on its own (the role keeps everything else): the check names
+# the ACL resource, and marks only the probes that need it as denied.
+WITHHELD = [
+    ("Magento_Customer::manage", {"customers_update"}, "update customers"),
+    ("Magento_Catalog::products", {"products", "products_save"}, "save products"),
+    ("Magento_Sales::ship", {"orders_ship"}, "ship orders"),
+]
+
+
+@pytest.mark.parametrize(("resource", "denied", "use"), WITHHELD)
+@pytest.mark.parametrize("method", ["oauth", "session"])
+def test_each_write_permission_withheld_is_named(sandbox_factory, resource, denied, use, method):
+    server = sandbox_factory(
+        two_factor_enabled=False,
+        granted_resources=DEFAULT_GRANTS - {resource},
+        admin_role_resources=DEFAULT_GRANTS - {resource},
+    )
+    result = check(**(oauth(server) if method == "oauth" else session(server)))
+    assert result.diagnosis.code == dx.PERMISSIONS_MISSING, result.diagnosis.as_text()
+    assert f"({resource}) to " in result.diagnosis.explanation
+    assert use in result.diagnosis.explanation
+    assert {k for k, v in result.permissions.items() if v == "denied"} == denied
+    assert {k for k, v in result.permissions.items() if v == "ok"} == (
+        set(result.permissions) - denied
+    )
+
+
+def test_every_permission_granted_including_writes(sandbox_factory):
+    server = sandbox_factory()
+    result = check(**oauth(server))
+    assert result.ok, result.diagnosis.as_text()
+    assert set(result.permissions) == {p.key for p in ALL_PROBES}
+    assert set(result.permissions.values()) == {"ok"}
+
+
+def store_data(server) -> dict:
+    """Everything the sandbox holds that a write could change."""
+    store = server.store
+    with store.lock:
+        return copy.deepcopy(
+            {
+                "customers": store.customers.rows,
+                "products": store.products.rows,
+                "orders": store.orders.rows,
+                "shipments": store.shipments,
+            }
+        )
+
+
+@pytest.mark.parametrize("grants", ["all", "none of the writes"])
+def test_no_probe_changes_any_store_data(sandbox_factory, grants):
+    withheld = {"Magento_Customer::manage", "Magento_Sales::ship"} if grants != "all" else set()
+    server = sandbox_factory(granted_resources=DEFAULT_GRANTS - withheld)
+    before = store_data(server)
+    result = check(**oauth(server))
+    assert result.ok == (grants == "all"), result.diagnosis.as_text()
+    assert store_data(server) == before
+    assert server.state()["counts"]["shipments"] == 0
 
 
 def test_session_without_two_factor(sandbox_factory):

@@ -15,6 +15,7 @@ from connections.services import connection_create
 from connections.verification import connection_check, connection_verify
 from tests.connections.helpers import (
     ADMIN_TOKEN,
+    PROBES,
     REST,
     SECRETS,
     add_probes,
@@ -53,8 +54,11 @@ def test_healthy_store_is_verified_with_store_facts(store_mock):
     assert result.permissions == {
         "store": "ok",
         "customers": "ok",
+        "customers_update": "ok",
         "products": "ok",
+        "products_save": "ok",
         "orders": "ok",
+        "orders_ship": "ok",
         "shipments": "ok",
     }
     bearer = store_mock.calls[0].request.headers["Authorization"]
@@ -120,10 +124,17 @@ def test_bearer_token_refused_everywhere_names_both_causes_and_offers_oauth(stor
             "/V1/products": unauthorized("Magento_Catalog::products"),
             "/V1/orders": unauthorized("Magento_Sales::actions_view"),
             "/V1/shipment/0": unauthorized("Magento_Sales::shipment"),
+            "/V1/customers/0/confirm": unauthorized("Magento_Customer::manage"),
+            "POST /V1/products": unauthorized("Magento_Catalog::products"),
+            "POST /V1/order/0/ship": unauthorized("Magento_Sales::ship"),
         },
     )
-    diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    diagnosis = result.diagnosis
     assert diagnosis.code == dx.TOKEN_REJECTED
+    # The token itself was refused: no permission was checked, none is called denied.
+    assert set(result.permissions.values()) == {"not_checked"}
+    assert len(result.permissions) == 8
     assert "standalone Bearer tokens" in diagnosis.explanation
     assert "token is wrong" in diagnosis.explanation
     anchors = [link.url for link in diagnosis.links]
@@ -167,10 +178,7 @@ def test_refused_everywhere_keeps_magentos_first_answer_in_the_detail(store_mock
     add_store_configs(store_mock, status=status, body=body)
     add_probes(
         store_mock,
-        answers={
-            p: unauthorized("Magento_Customer::customer")
-            for p in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0")
-        },
+        answers={probe: unauthorized("Magento_Customer::customer") for probe in PROBES},
     )
     diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
     assert diagnosis.code == dx.TOKEN_REJECTED
@@ -204,6 +212,115 @@ def test_missing_store_permission_alone_is_named(store_mock):
     diagnosis = check(**token_fields(store_domain="https://shop.example.com")).diagnosis
     assert diagnosis.code == dx.PERMISSIONS_MISSING
     assert "Stores > Settings > All Stores" in diagnosis.explanation
+
+
+# Each write permission withheld the way Magento refuses it. Products are read and saved under
+# one resource, so a role without it is refused both, and the resource is named once.
+WRITE_REFUSALS = [
+    (
+        {"/V1/customers/0/confirm": unauthorized("Magento_Customer::manage")},
+        {"customers_update"},
+        "Customers > All Customers (Magento_Customer::manage) to update customers.",
+    ),
+    (
+        {
+            "/V1/products": unauthorized("Magento_Catalog::products"),
+            "POST /V1/products": unauthorized("Magento_Catalog::products"),
+        },
+        {"products", "products_save"},
+        "Catalog > Inventory > Products (Magento_Catalog::products) to read products, save "
+        "products.",
+    ),
+    (
+        {"POST /V1/order/0/ship": unauthorized("Magento_Sales::ship")},
+        {"orders_ship"},
+        "Sales > Operations > Orders > Actions > Ship (Magento_Sales::ship) to ship orders.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answers", "denied", "named"), WRITE_REFUSALS)
+def test_missing_write_permission_is_named_with_its_acl_resource(
+    store_mock, answers, denied, named
+):
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers=answers)
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    assert result.diagnosis.code == dx.PERMISSIONS_MISSING
+    assert f"refused access to: {named}" in result.diagnosis.explanation
+    assert {key for key, value in result.permissions.items() if value == "denied"} == denied
+    assert set(result.permissions.values()) == {"ok", "denied"}
+    # The store settings were read, so the store's facts are kept even though a write failed.
+    assert result.store.base_url == "https://shop.example.com/"
+
+
+def test_write_probes_are_calls_that_cannot_change_anything(store_mock):
+    healthy_store(store_mock)
+    assert check(**token_fields(store_domain="https://shop.example.com")).ok
+    writes = [
+        (call.request.method, call.request.url, call.request.body)
+        for call in store_mock.calls
+        if call.request.method != "GET"
+    ]
+    # Save a product without the product; ship order 0, which Magento refuses before loading.
+    assert writes == [
+        ("POST", f"{REST}/all/V1/products", b"{}"),
+        ("POST", f"{REST}/all/V1/order/0/ship", b"{}"),
+    ]
+    confirm = [c.request.url for c in store_mock.calls if "/confirm" in c.request.url]
+    assert confirm == [f"{REST}/all/V1/customers/0/confirm"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (
+            404,
+            {
+                "message": "The entity that was requested doesn't exist. Verify the entity and try "
+                "again."
+            },
+        ),
+        (400, {"message": "An ID is needed. Set the ID and try again."}),
+    ],
+)
+def test_ship_probe_refused_after_the_permission_check_means_allowed(store_mock, answer):
+    add_store_configs(store_mock)
+    add_probes(store_mock, answers={"POST /V1/order/0/ship": answer})
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    assert result.ok
+    assert result.permissions["orders_ship"] == "ok"
+
+
+def test_write_probe_route_missing_is_not_taken_for_allowed(store_mock):
+    add_store_configs(store_mock)
+    add_probes(
+        store_mock,
+        answers={"POST /V1/order/0/ship": (404, {"message": "Request does not match any route."})},
+    )
+    store_mock.remove(responses.GET, f"{REST}/all/V1/shipment/0")  # the check stops before
+    result = check(**token_fields(store_domain="https://shop.example.com"))
+    assert result.diagnosis.code == dx.UNEXPECTED
+    assert "does not match any route" in result.diagnosis.detail
+    assert "orders_ship" not in result.permissions
+
+
+def test_session_role_without_write_permissions_names_the_role_fix(store_mock):
+    add_admin_token(store_mock)
+    add_store_configs(store_mock)
+    add_probes(
+        store_mock,
+        answers={
+            "/V1/customers/0/confirm": unauthorized("Magento_Customer::manage"),
+            "POST /V1/order/0/ship": unauthorized("Magento_Sales::ship"),
+        },
+    )
+    diagnosis = check(**session_fields(store_domain="https://shop.example.com")).diagnosis
+    assert diagnosis.code == dx.PERMISSIONS_MISSING
+    assert "Magento_Customer::manage" in diagnosis.explanation
+    assert "Magento_Sales::ship" in diagnosis.explanation
+    assert "User Roles" in diagnosis.explanation
+    assert diagnosis.detail == ("HTTP 401 for: GET /V1/customers/0/confirm, POST /V1/order/0/ship")
 
 
 def add_admin_token(mock, *, status=200, body=None, path="/V1/integration/admin/token"):
@@ -515,8 +632,9 @@ def test_plain_http_to_public_host_needs_opt_in(store_mock):
         "http://plain.example.com/rest/V1/store/storeConfigs",
         json=store_configs(base="http://plain.example.com"),
     )
-    for path in ("/V1/customers/search", "/V1/products", "/V1/orders", "/V1/shipment/0"):
-        store_mock.add(responses.GET, f"http://plain.example.com/rest/all{path}", json={})
+    for probe in PROBES:
+        method, path = probe.split(" ", 1)
+        store_mock.add(method, f"http://plain.example.com/rest/all{path}", json={})
     assert check(**token_fields(store_domain="http://plain.example.com", allow_plain_http=True)).ok
 
 

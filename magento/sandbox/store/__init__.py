@@ -13,7 +13,13 @@ import time
 from collections.abc import Callable
 
 from .. import fake_data
-from ..auth import OAUTH_PATH_DECODED, Credentials, check_path_signing
+from ..auth import (
+    ALL_RESOURCES,
+    OAUTH_PATH_DECODED,
+    Credentials,
+    acl_selection,
+    check_path_signing,
+)
 from ..errors import internal_error
 from ..search import Criteria, UnknownField
 from ..table import stable_hash
@@ -27,15 +33,15 @@ from .shipments import ShipmentRecords
 __all__ = ["ADMIN_TOKEN_LIFETIME", "DEFAULT_GRANTS", "SandboxStore", "format_time", "stable_hash"]
 
 ADMIN_TOKEN_LIFETIME = 4 * 3600
-# What an integration gets when nothing else is configured: everything the portal uses.
-DEFAULT_GRANTS = frozenset(
-    {
-        "Magento_Customer::customer",
-        "Magento_Catalog::products",
-        "Magento_Sales::sales",
-        "Magento_Backend::store",
-        "Magento_Catalog::sets",
-    }
+# What an integration gets when nothing else is configured: everything the portal uses, as
+# ticking Customers, Catalog, Stores > Attributes > Attribute Set, Sales and Stores > Settings >
+# All Stores saves it. Tests withhold one resource with `DEFAULT_GRANTS - {"Magento_Sales::ship"}`.
+DEFAULT_GRANTS = acl_selection(
+    "Magento_Customer::customer",
+    "Magento_Catalog::catalog",
+    "Magento_Catalog::sets",
+    "Magento_Sales::sales",
+    "Magento_Backend::store",
 )
 
 
@@ -57,6 +63,7 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         two_factor_configured: bool = True,
         input_limits_enabled: bool = True,
         granted_resources: set[str] | frozenset[str] = DEFAULT_GRANTS,
+        admin_role_resources: set[str] | frozenset[str] = frozenset({ALL_RESOURCES}),
         admin_token_lifetime: int = ADMIN_TOKEN_LIFETIME,
         oauth_path_signing: str = OAUTH_PATH_DECODED,
     ):
@@ -70,6 +77,8 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         self.two_factor_configured = two_factor_configured
         self.input_limits_enabled = input_limits_enabled
         self.granted_resources = set(granted_resources)
+        # The admin user's role (Role Resources); "All" unless a test narrows it.
+        self.admin_role_resources = set(admin_role_resources)
         self.admin_token_lifetime = admin_token_lifetime
         # How an escaped "/", "+", "&" ... in the path is signed: OAUTH_PATH_DECODED like Magento
         # 2.4.6/2.4.7, OAUTH_PATH_RFC5849 like 2.4.8 (see auth.signed_url).
@@ -86,6 +95,10 @@ class SandboxStore(CustomerRecords, ProductRecords, OrderRecords, ShipmentRecord
         self._init_shipments()
 
     # ----------------------------------------------------------------- time
+
+    def grants_of(self, caller_kind: str) -> set[str]:
+        """The ACL resources a caller holds: the admin role's, or the integration's."""
+        return self.admin_role_resources if caller_kind == "admin" else self.granted_resources
 
     def now(self) -> str:
         """The current time as Magento writes it (the fixed seeding time while one is set)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import fake_data
-from ..errors import ENTITY_NOT_FOUND, MagentoErrorResponse
+from ..errors import ENTITY_NOT_FOUND, ID_NEEDED, MagentoErrorResponse
 from ..inputs import ORDER, scalar_fields
 from ..table import Table, stable_hash
 from .common import dumps as _dumps
@@ -155,10 +155,16 @@ class OrderRecords:
     def order_get(self, order_id: int) -> dict:
         """GET /V1/orders/{id}: the full order body, or Magento's 404."""
         with self.lock:
-            record = self.orders.rows.get(order_id)
-            if record is None:
-                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
-            return self._render_order(record)
+            return self._render_order(self._order_record(order_id))
+
+    def _order_record(self, order_id: int) -> dict:
+        """The order as OrderRepository::get finds it: id 0 is refused before any lookup."""
+        if not order_id:
+            raise MagentoErrorResponse(400, ID_NEEDED)
+        record = self.orders.rows.get(order_id)
+        if record is None:
+            raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+        return record
 
     def order_update(self, order_id: int, changes: dict) -> dict:
         """Change an order's top-level fields (state, status, ...) for tests; bumps updated_at."""

@@ -39,9 +39,7 @@ class ShipmentRecords:
     ) -> int:
         """POST /V1/order/{id}/ship: validate like ShipOrder, create the shipment, return its id."""
         with self.lock:
-            record = self.orders.rows.get(order_id)
-            if record is None:
-                raise MagentoErrorResponse(404, ENTITY_NOT_FOUND)
+            record = self._order_record(order_id)
             by_id = {item["item_id"]: item for item in record["items"]}
             refunded = record["state"] == "closed"  # refunded in full: nothing left to ship
 

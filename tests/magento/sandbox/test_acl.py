@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from magento.sandbox import ALL_RESOURCES, DEFAULT_GRANTS, acl_selection
 from tests.magento.sandbox.helpers import bearer, rest
 
 NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
@@ -16,6 +17,7 @@ ROUTES = [
     ("GET", "/V1/store/storeViews", "Magento_Backend::store"),
     ("GET", "/V1/customers/search?searchCriteria[pageSize]=5", "Magento_Customer::customer"),
     ("GET", "/V1/customers/1", "Magento_Customer::customer"),
+    ("GET", "/V1/customers/1/confirm", "Magento_Customer::manage"),
     ("PUT", "/V1/customers/1", "Magento_Customer::manage"),
     ("GET", "/V1/products?searchCriteria[pageSize]=5", "Magento_Catalog::products"),
     ("GET", "/V1/products/{sku}", "Magento_Catalog::products"),
@@ -66,3 +68,28 @@ def test_anonymous_routes_need_no_grant(sandbox_factory, method, path):
     response = requests.request(method, rest(server, path), json={}, timeout=5)
 
     assert response.status_code == 400  # a missing input, never the 401
+
+
+def test_a_ticked_parent_does_not_grant_an_unticked_child(sandbox_factory):
+    """Magento saves an allow or deny rule for every resource of a custom selection."""
+    server = sandbox_factory(
+        bearer_enabled=True, granted_resources=DEFAULT_GRANTS - {"Magento_Customer::manage"}
+    )
+
+    read = _call(server, "GET", "/V1/customers/1")
+    update = _call(server, "PUT", "/V1/customers/1")
+
+    assert read.status_code == 200
+    assert update.status_code == 401
+    assert update.json()["parameters"] == {"resources": "Magento_Customer::manage"}
+
+
+def test_default_grants_are_what_ticking_the_four_areas_saves():
+    assert acl_selection("Magento_Sales::sales") <= DEFAULT_GRANTS
+    assert {
+        "Magento_Customer::manage",
+        "Magento_Catalog::products",
+        "Magento_Sales::ship",
+        "Magento_Backend::store",
+    } <= DEFAULT_GRANTS
+    assert ALL_RESOURCES not in DEFAULT_GRANTS

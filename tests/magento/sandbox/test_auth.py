@@ -13,7 +13,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth1
 
-from magento.sandbox import Credentials
+from magento.sandbox import ALL_RESOURCES, DEFAULT_GRANTS, Credentials, acl_selection
 from tests.magento.sandbox.helpers import admin_token, bearer, oauth, rest, search_params
 from tests.shared_data import load_error
 
@@ -427,11 +427,39 @@ def test_missing_acl_grant_gives_the_generic_401_naming_the_resource(sandbox_fac
     assert orders.json()["parameters"] == {"resources": "Magento_Sales::actions_view"}
     assert ship.json()["parameters"] == {"resources": "Magento_Sales::ship"}
     assert customer.status_code == 200
-    assert edit.status_code == 400  # Magento_Customer::manage is a child of ::customer
+    # Magento saves a rule for every resource: a ticked parent does not grant an unticked child.
+    assert edit.status_code == 401
+    assert edit.json()["parameters"] == {"resources": "Magento_Customer::manage"}
 
 
-def test_granting_magento_sales_sales_covers_orders_shipping_and_shipments(sandbox_factory):
-    server = sandbox_factory(bearer_enabled=True, granted_resources={"Magento_Sales::sales"})
+def test_resource_access_all_grants_every_resource(sandbox_factory):
+    server = sandbox_factory(bearer_enabled=True, granted_resources={ALL_RESOURCES})
+    headers = bearer(server.credentials.access_token)
+
+    edit = requests.put(rest(server, "/V1/customers/1"), json={"customer": {}}, headers=headers)
+    ship = requests.post(rest(server, "/V1/order/0/ship"), json={}, headers=headers)
+
+    assert edit.status_code == 400
+    assert ship.status_code == 400
+
+
+def test_admin_role_resources_limit_an_admin_token(sandbox_factory):
+    server = sandbox_factory(admin_role_resources=DEFAULT_GRANTS - {"Magento_Sales::ship"})
+    headers = bearer(admin_token(server))
+
+    ship = requests.post(rest(server, "/V1/order/1/ship"), json={}, headers=headers)
+    order = requests.get(rest(server, "/V1/orders/1"), headers=headers)
+
+    assert ship.status_code == 401
+    assert ship.json()["parameters"] == {"resources": "Magento_Sales::ship"}
+    assert order.status_code == 200
+    assert server.state()["counts"]["shipments"] == 0
+
+
+def test_ticking_magento_sales_sales_covers_orders_shipping_and_shipments(sandbox_factory):
+    server = sandbox_factory(
+        bearer_enabled=True, granted_resources=acl_selection("Magento_Sales::sales")
+    )
     headers = bearer(server.credentials.access_token)
 
     orders = requests.get(

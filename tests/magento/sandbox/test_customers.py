@@ -42,6 +42,21 @@ def test_missing_customer_is_magentos_404(sandbox_store):
     assert (response.status_code, response.json()) == (status, body)
 
 
+def test_confirmation_status_looks_the_customer_up(sandbox_store):
+    """GET /V1/customers/:id/confirm (AccountManagement::getConfirmationStatus) only reads."""
+    known = requests.get(rest(sandbox_store, "/V1/customers/1/confirm"), auth=oauth(sandbox_store))
+    missing = requests.get(
+        rest(sandbox_store, "/V1/customers/0/confirm"), auth=oauth(sandbox_store)
+    )
+
+    assert (known.status_code, known.json()) == (200, "account_confirmation_not_required")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "message": "No such entity with %fieldName = %fieldValue",
+        "parameters": {"fieldName": "customerId", "fieldValue": 0},
+    }
+
+
 def test_create_customer_from_the_published_camel_case_request_without_credentials(
     sandbox_store,
 ):

@@ -50,6 +50,17 @@ def test_missing_order(sandbox_store):
     }
 
 
+def test_order_id_0_is_refused_before_any_lookup(sandbox_store):
+    """OrderRepository::get: an empty id is an input error; nothing is shipped."""
+    shipped = _ship(sandbox_store, 0, {})
+    read = requests.get(rest(sandbox_store, "/V1/orders/0"), auth=oauth(sandbox_store))
+
+    for response in (shipped, read):
+        assert response.status_code == 400
+        assert response.json() == {"message": "An ID is needed. Set the ID and try again."}
+    assert sandbox_store.state()["counts"]["shipments"] == 0
+
+
 def test_shipping_everything_completes_the_order(sandbox_store):
     order = _order(sandbox_store)
     sandbox_store.store.clock.advance(5)
