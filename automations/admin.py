@@ -1,1 +1,1 @@
-from automations import admin_runs  # noqa: F401
+from automations import admin_runs, admin_third_party  # noqa: F401
