@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -28,7 +30,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import models
 from django.test import Client, RequestFactory
-from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
+from django.urls import (
+    Resolver404,
+    URLResolver,
+    get_resolver,
+    include,
+    path,
+    resolve,
+    reverse,
+)
 from django.urls.resolvers import RoutePattern
 from django.views.generic import RedirectView
 
@@ -239,6 +249,14 @@ def _fill_part(part, kwargs) -> str:
     return "".join(out).lstrip("^").rstrip("$")
 
 
+def extra_urls(monkeypatch, settings, *patterns) -> None:
+    """Make the root URL configuration the portal's plus `patterns` (tests of the walk)."""
+    module = types.ModuleType("tests.security._extra_urls")
+    module.urlpatterns = [*patterns, path("", include("config.urls"))]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    settings.ROOT_URLCONF = module.__name__
+
+
 class PageIndex:
     """Finds the walked route of any path of the portal (for links and buttons on a page)."""
 
@@ -411,6 +429,9 @@ def _model_page(page: Page, user, method: str) -> Expect:
 
 # -- the walk -----------------------------------------------------------------------------------
 
+# The CSRF secret the walk's browser holds (Django accepts the unmasked secret as the token).
+CSRF_SECRET = "a" * 32
+
 # What a user without the right posts: the delete confirmation, a save, a changed name.
 ATTEMPT = {"post": "yes", "_save": "Save", "name": "Changed by the access walk"}
 
@@ -440,25 +461,37 @@ def changed_tables(before: dict, after: dict) -> list[str]:
 class Walker:
     """Walks pages as one user and collects every departure from what the user must get."""
 
-    def __init__(self, user, walked: list[Page], *, read_only: bool, outbound: list[str]):
+    def __init__(
+        self,
+        user,
+        walked: list[Page],
+        *,
+        read_only: bool,
+        outbound: list[str],
+        enforce_csrf: bool = False,
+    ):
         self.user = user
         self.walked = walked
         self.index = PageIndex(walked)
         self.read_only = read_only
         self.outbound = outbound
         self.problems: list[str] = []
-        self.client = Client()
+        self.client = Client(enforce_csrf_checks=enforce_csrf)
         self._log_in()
 
     def _log_in(self) -> None:
         if self.user is not None:
             self.client.force_login(self.user)
+        # The browser's CSRF cookie; a form that has the token posts it back.
+        self.client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
         # Logging in writes an access log row: the baseline is taken after it.
         self.state = database_state() if self.read_only else None
 
-    def request(self, page: Page, method: str, data: dict | None = None, *, label: str = ""):
+    def request(
+        self, page: Page, method: str, data: dict | None = None, *, label: str = "", **headers
+    ):
         call = self.client.get if method == "GET" else self.client.post
-        response = call(page.url, data or {})
+        response = call(page.url, data or {}, **headers)
         what = f"{method} {page}{label}"
         if self.read_only:
             after = database_state()
@@ -523,6 +556,30 @@ class Walker:
                 response = self.request(page, "POST", {**data, "post": "yes"}, label=f" {name}")
                 if response.status_code >= 500:
                     self.problems.append(f"POST {page} action {name}: {response.status_code}")
+        return self.problems
+
+    def try_posts_without_csrf_token(self) -> list[str]:
+        """POST every page without a CSRF token (403, nothing changes), then, where the user
+        may post, with the token (the answer the access walk expects)."""
+        for page in self.walked:
+            before = database_state()
+            response = self.request(page, "POST", ATTEMPT, label=" without a CSRF token")
+            if response.status_code != 403 or b"CSRF verification failed" not in response.content:
+                self.problems.append(
+                    f"POST {page} without a CSRF token: got {response.status_code}, not the "
+                    "CSRF failure page"
+                )
+            after = database_state()
+            if not self.read_only and after != before:
+                self.problems.append(
+                    f"POST {page} without a CSRF token changed "
+                    f"{', '.join(changed_tables(before, after))}"
+                )
+            expected = expect(page, self.user, "POST")
+            if expected.allowed:
+                # In the header, so the body stays as empty as the access walk's.
+                response = self.request(page, "POST", HTTP_X_CSRFTOKEN=CSRF_SECRET)
+                self.check(page, "POST", response, expected)
         return self.problems
 
 

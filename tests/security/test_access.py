@@ -7,13 +7,10 @@ message saying what to add.
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import include, path, reverse
+from django.urls import path, reverse
 
 from automations.roles import PORTAL_APPS, VISIBLE_APPS
 from connections.admin import ConnectionAdmin
@@ -25,6 +22,7 @@ from tests.security.helpers import (
     Walker,
     admin_request,
     control_problems,
+    extra_urls,
     pages,
     unsafe_actions,
 )
@@ -141,16 +139,8 @@ def test_editors_see_every_page_of_the_portal_and_change_connections(user_in_rol
 # -- the walk itself fails when it should ---------------------------------------------------------
 
 
-def _urlconf(monkeypatch, settings, *extra):
-    """The portal's URLs plus `extra`, as the root URL configuration."""
-    module = types.ModuleType("tests.security._extra_urls")
-    module.urlpatterns = [*extra, path("", include("config.urls"))]
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    settings.ROOT_URLCONF = module.__name__
-
-
 def test_a_path_parameter_nobody_fills_fails_the_walk(monkeypatch, settings, portal_objects):
-    _urlconf(monkeypatch, settings, path("reports/<slug:report>/", HttpResponse, name="report"))
+    extra_urls(monkeypatch, settings, path("reports/<slug:report>/", HttpResponse, name="report"))
     with pytest.raises(pytest.fail.Exception) as failed:
         pages(portal_objects)
     message = str(failed.value)
@@ -161,7 +151,9 @@ def test_a_path_parameter_nobody_fills_fails_the_walk(monkeypatch, settings, por
 def test_a_page_open_to_anonymous_users_is_reported(
     monkeypatch, settings, portal_objects, outbound
 ):
-    _urlconf(monkeypatch, settings, path("open/", lambda request: HttpResponse("hi"), name="open"))
+    extra_urls(
+        monkeypatch, settings, path("open/", lambda request: HttpResponse("hi"), name="open")
+    )
     problems = Walker(None, pages(portal_objects), read_only=True, outbound=outbound).walk()
     assert problems == [
         "GET /open/ (open): got 200, expected [302]",
@@ -172,7 +164,7 @@ def test_a_page_open_to_anonymous_users_is_reported(
 def test_a_page_nobody_declared_is_reported_for_staff(
     monkeypatch, settings, portal_objects, outbound, user_in_role
 ):
-    _urlconf(monkeypatch, settings, path("new/", lambda request: HttpResponse("hi"), name="new"))
+    extra_urls(monkeypatch, settings, path("new/", lambda request: HttpResponse("hi"), name="new"))
     problems = Walker(
         user_in_role("editor"), pages(portal_objects), read_only=False, outbound=outbound
     ).walk()
