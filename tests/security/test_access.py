@@ -204,3 +204,21 @@ def test_a_control_a_user_cannot_use_is_reported(user_in_role, portal_objects):
         f"{listing} shows audrey-auditor a link to GET add/ they cannot use",
         f"{listing} shows audrey-auditor a button to POST {row.pk}/test/ they cannot use",
     ]
+
+
+def test_only_superusers_may_resubmit_tasks_or_clean_up_login_records(user_in_role):
+    from axes.models import AccessAttempt
+    from django_q.models import Failure, Success
+
+    users = {role: user_in_role(role) for role in ("auditor", "editor", "superuser")}
+    for model, action in (
+        (Success, "resubmit_tasks"),
+        (Failure, "resubmit_tasks"),
+        (AccessAttempt, "cleanup_expired_attempts"),
+    ):
+        model_admin = admin.site._registry[model]
+        for role in ("auditor", "editor"):
+            offered = model_admin.get_actions(admin_request(users[role]))
+            assert action not in offered, (model, role)
+        superuser = admin_request(users["superuser"])
+        assert action in model_admin.get_actions(superuser), model
