@@ -167,5 +167,5 @@ class AutomationAdmin(admin.ModelAdmin):
             )
 
 
-# The run history and the "Run an action" page.
-from automations import admin_runs  # noqa: E402, F401
+# The run history, the "Run an action" page, and permission fixes for third-party admins.
+from automations import admin_runs, admin_third_party  # noqa: E402, F401

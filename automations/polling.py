@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import socket
+import platform
 import time
 import uuid
 from collections.abc import Callable
@@ -123,7 +123,7 @@ def cursor_as_dict(position: KeysetPosition | None) -> dict[str, Any] | None:
 
 def new_lease_owner() -> str:
     """A name for one poll: host, process and a random part."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{platform.node()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _lease_take(subscription_id: int, owner: str, now: dt.datetime) -> bool:
