@@ -13,8 +13,9 @@ from django.contrib.auth.models import Group
 from automations.roles import AUDITORS, EDITORS
 from tests.helpers import PASSWORD
 
-# The sandbox store fixtures (`sandbox_store`, `sandbox_factory`) for every test folder.
-pytest_plugins = ["tests.magento.sandbox.fixtures"]
+# The sandbox store fixtures (`sandbox_store`, `sandbox_factory`) and the engine fixtures
+# (`portal`, `postgres_url`, `redis_url`) for every test folder.
+pytest_plugins = ["tests.magento.sandbox.fixtures", "tests.engines.fixtures"]
 
 
 @pytest.fixture

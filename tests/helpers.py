@@ -1,8 +1,11 @@
-"""Helpers for every test folder: the staff password, a sleep that fails, a storeConfigs answer.
+"""Helpers for every test folder: the staff password, a sleep that fails, a storeConfigs answer,
+a free port.
 
 Test modules import helpers from here (or from their folder's helpers.py), never from a conftest
 or another test module; fixtures live in the conftest files.
 """
+
+import socket
 
 import pytest
 
@@ -41,3 +44,10 @@ def store_configs(*codes: str, base: str = STORE) -> list[dict]:
             }
         )
     return configs
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

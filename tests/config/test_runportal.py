@@ -1,7 +1,6 @@
 """`make run`: migrations, a superuser, the web server and the worker, and a clean stop."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,8 @@ import requests
 
 from config.runportal import stop_all, supervise
 from tests.config.helpers import isolated_env
+from tests.helpers import free_port
 from tests.shared_data import REPO_DIR
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children_of(pid: int) -> dict[int, str]:
