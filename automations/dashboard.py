@@ -96,6 +96,7 @@ def dashboard_view(request):
 
 
 class AlertsForm(forms.Form):
+    label_suffix = ""
     poll_failures = forms.BooleanField(
         required=False,
         label="E-mail me when an automation's polls keep failing",
