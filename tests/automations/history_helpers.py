@@ -94,12 +94,14 @@ def history_run(
     )
 
 
-def fill_history(automation, count, *, start=None, failed_every=0):
+def fill_history(automation, count, *, start=None, failed_every=0, minutes_apart=1):
     """`count` events with one run each, a minute apart, ending at `start` (default now)."""
     start = start or timezone.now()
+    # Ids of their own per automation, so several fills never collide.
+    first_id = 10_000 + 100_000 * (automation.pk % 1000)
     events = []
     for number in range(count):
-        at = start - dt.timedelta(minutes=number)
+        at = start - dt.timedelta(minutes=number * minutes_apart)
         events.append(
             TriggerEvent(
                 subscription=automation.trigger,
@@ -107,10 +109,10 @@ def fill_history(automation, count, *, start=None, failed_every=0):
                 automation_name=automation.name,
                 connection=automation.trigger.connection,
                 trigger_id=automation.trigger.trigger_id,
-                entity_id=10_000 + number,
-                entity_key=f"{100_000_000 + number:09d}",
-                dedup_key=str(10_000 + number),
-                record={"entity_id": 10_000 + number},
+                entity_id=first_id + number,
+                entity_key=f"{100_000_000 + first_id + number:09d}",
+                dedup_key=str(first_id + number),
+                record={"entity_id": first_id + number},
                 detected_at=at,
                 lag_seconds=5.0,
             )
