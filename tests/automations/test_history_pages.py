@@ -276,3 +276,19 @@ def test_auditors_see_every_page_without_retry_replay_or_run_controls(auditor_cl
     auditor_client.post(RUNS, {"action": "retry_runs", "_selected_action": [run.pk]})
     assert ActionRun.objects.get(pk=run.pk).status == RunStatus.FAILED
     assert TriggerEvent.objects.count() == 1
+
+
+def test_the_date_hierarchy_drills_down_without_scanning_the_list(editor_client, automation):
+    old = timezone.now() - dt.timedelta(days=400)
+    fill_history(automation, 2, start=old)
+    fill_history(history_automation(automation.trigger.connection, name="New"), 2)
+    top = editor_client.get(RUNS).content.decode()
+    years = re.search(r'<nav class="toplinks">.*?</nav>', top, re.S).group(0)
+    assert f"queued_at__year={old.year}" in years
+    assert f"queued_at__year={timezone.now().year}" in years
+    month = editor_client.get(
+        RUNS, {"queued_at__year": old.year, "queued_at__month": old.month}
+    ).content.decode()
+    days = re.search(r'<nav class="toplinks">.*?</nav>', month, re.S).group(0)
+    assert f"queued_at__day={old.day}" in days
+    assert month.count("run-status-succeeded") == 2
