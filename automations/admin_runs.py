@@ -187,9 +187,14 @@ class ActionRunAdmin(HistoryAdmin):
 
     def _report_retry(self, request, result) -> None:
         for run in result.retried:
+            now = (
+                "queued: the worker runs it within a minute"
+                if run.status == RunStatus.PENDING
+                else f"now {run.get_status_display().lower()}"
+            )
             self.message_user(
                 request,
-                f"Run {run.pk} ({run.action_id}): retried, now {run.get_status_display().lower()}.",
+                f"Run {run.pk} ({run.action_id}): retried, {now}.",
                 messages.SUCCESS if run.status != RunStatus.FAILED else messages.WARNING,
             )
         for run_id, reason in result.refused.items():

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -131,8 +132,6 @@ class HistoryAdmin(admin.ModelAdmin):
     def export_view(self, request):
         """The list as it is filtered and searched now, as CSV (the "Export CSV" link)."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         return self.csv_response(changelist.queryset)
