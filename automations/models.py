@@ -181,6 +181,9 @@ class TriggerEvent(models.Model):
             models.Index(fields=["trigger_id", "-detected_at"], name="event_trigger_detected"),
             models.Index(fields=["entity_key"], name="event_entity_key"),
             models.Index(fields=["entity_id"], name="event_entity_id"),
+            # The history list's filters, each with its default order (newest first).
+            models.Index(fields=["connection", "-detected_at"], name="event_connection_detected"),
+            models.Index(fields=["is_replay", "-detected_at"], name="event_replay_detected"),
         ]
 
     def __str__(self) -> str:
@@ -328,8 +331,61 @@ class ActionRun(models.Model):
             models.Index(fields=["connection", "-queued_at"], name="run_connection_queued"),
             models.Index(fields=["status", "next_attempt_at"], name="run_due"),
             models.Index(fields=["subject"], name="run_subject"),
+            # Runs started by a person are rare among trigger runs: filtering them must not
+            # walk the whole table.
+            models.Index(fields=["started_by", "-queued_at"], name="run_started_by_queued"),
         ]
         permissions = [("execute_action", "Can run an action by hand and retry runs")]
 
     def __str__(self) -> str:
         return f"{self.action_id} #{self.pk} ({self.status})"
+
+
+class AlertKind(models.TextChoices):
+    POLLS = "polls", "Polls keep failing"
+    RUNS = "runs", "A run failed for good"
+
+
+class AlertSubscription(models.Model):
+    """A staff user's choice of e-mail alerts (each user edits their own on "My alerts")."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="automation_alerts"
+    )
+    poll_failures = models.BooleanField(
+        "E-mail me when an automation's polls keep failing", default=True
+    )
+    run_failures = models.BooleanField("E-mail me when a run fails for good", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"alerts of {self.user}"
+
+
+class AlertState(models.Model):
+    """Whether an automation has an open problem of one kind, and when it was last e-mailed.
+
+    One row per automation and kind; the hourly limit counts every kind of the automation.
+    """
+
+    automation = models.ForeignKey(
+        Automation, on_delete=models.CASCADE, related_name="alert_states"
+    )
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # An alert went out for the current problem: a "recovered" e-mail is owed when it ends.
+    alerted = models.BooleanField(default=False)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    # Failures not e-mailed because of the hourly limit (told in the next e-mail).
+    held_back = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # Runs: the highest step that failed; a later success at or after it means it works again.
+    step_position = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["automation", "kind"], name="alert_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.automation} {self.kind}"

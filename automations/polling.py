@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from automations.alerts import alerts_poll_outcome
 from automations.models import (
     EntitySnapshot,
     PollOutcome,
@@ -399,6 +400,7 @@ def _succeeded(subscription, owner, started, result: PollResult) -> None:
         if _owned(subscription.pk, owner).update(**fields) == 1 and result.more:
             subscription_id = subscription.pk
             transaction.on_commit(lambda: enqueue_poll(subscription_id))
+    alerts_poll_outcome(automation_id=subscription.automation_id, ok=True, now=now)
     logger.info(
         "Subscription %s polled: %s new, %s duplicates, %s requests, more=%s",
         subscription.pk,
@@ -442,6 +444,13 @@ def _failed(
         lease_owner="",
         lease_expires_at=None,
         updated_at=now,
+    )
+    alerts_poll_outcome(
+        automation_id=subscription.automation_id,
+        ok=False,
+        consecutive_failures=failures,
+        error=message,
+        now=now,
     )
     logger.warning(
         "Subscription %s: poll failed (%s in a row), next try in %ds: %s",

@@ -12,10 +12,11 @@ from django.db import transaction
 EDITORS = "Automation editors"
 AUDITORS = "Auditors"
 
-# Apps whose data the roles work with; django_q is the task queue and axes the record of login
-# attempts and lockouts (both read-only for everyone but superusers).
+# Apps whose data the roles work with; django_q is the task queue, axes the record of login
+# attempts and lockouts, and admin the audit trail (LogEntry: who changed what). All three are
+# read-only for everyone but superusers.
 PORTAL_APPS = ("connections", "automations")
-READ_ONLY_APPS = ("django_q", "axes")
+READ_ONLY_APPS = ("django_q", "axes", "admin")
 VISIBLE_APPS = (*PORTAL_APPS, *READ_ONLY_APPS)
 
 

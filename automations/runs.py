@@ -24,6 +24,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from automations.actions import Action, ActionInputError, ActionRefused, ActionResult, get_action
+from automations.alerts import alerts_run_finished
+from automations.audit import ADDITION, CHANGE, audit_log
 from automations.mapping import MappingError, resolve_inputs
 from automations.models import (
     ActionRun,
@@ -47,6 +49,7 @@ MAX_ENQUEUE_PER_DISPATCH = 500
 
 # Outcomes written in the attempt log.
 OK, RETRY, FAILED, UNKNOWN = "succeeded", "retry", "failed", "unknown_outcome"
+STUCK = "stuck"
 
 
 def _now() -> dt.datetime:
@@ -226,6 +229,8 @@ def _run_once(
     run.refresh_from_db()
     if run.status == RunStatus.FAILED and run.event_id is not None:
         _skip_after(run)
+    if saved and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        alerts_run_finished(run=run)
     return run.status == RunStatus.SUCCEEDED
 
 
@@ -257,14 +262,14 @@ def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
             "ConnectionUnusable",
             "The store connection no longer exists: it was deleted. Choose another connection.",
         )
-    previous = (run.attempt_log or [])[-1] if run.attempt_log else {}
+    previous = _last_attempt(run)
     action.memo = dict(previous.get("memo") or {})
     try:
         client = connection_client_for_task(run.connection_id, **CLIENT_OPTIONS)
     except ConnectionUnusable as unusable:
         return _failed(result, "ConnectionUnusable", unusable.message)
     try:
-        if action.creates and previous.get("outcome") == UNKNOWN:
+        if action.creates and _outcome_unknown(previous):
             found = action.find_existing(client, cleaned)
             if found is not None:
                 return _succeeded(result, found, note="found in the store after an unknown outcome")
@@ -299,6 +304,19 @@ def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
         return _failed(result, type(error).__name__, "The portal failed while running this step.")
     finally:
         client.close()
+
+
+def _last_attempt(run: ActionRun) -> dict[str, Any]:
+    """The log entry of the run's last attempt (a retry's own note is not an attempt)."""
+    for entry in reversed(run.attempt_log or []):
+        if "attempt" in entry:
+            return entry
+    return {}
+
+
+def _outcome_unknown(entry: dict[str, Any]) -> bool:
+    # A run whose worker stopped mid-step may have reached the store, like a lost answer.
+    return entry.get("outcome") == UNKNOWN or entry.get("error") == STUCK
 
 
 def _redacted(action: Action, values: Any) -> Any:
@@ -420,7 +438,7 @@ def runs_fail_stuck(*, now: dt.datetime | None = None) -> int:
             "started_at": run.started_at.isoformat(),
             "finished_at": now.isoformat(),
             "outcome": FAILED,
-            "error": "stuck",
+            "error": STUCK,
         }
         failed = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED,
@@ -437,6 +455,8 @@ def runs_fail_stuck(*, now: dt.datetime | None = None) -> int:
             count += 1
             if run.event_id is not None:
                 _skip_after(run)
+            run.refresh_from_db()
+            alerts_run_finished(run=run)
     return count
 
 
@@ -474,4 +494,114 @@ def action_run_manual(
     )
     _run_once(run, literal_inputs=dict(inputs))
     run.refresh_from_db()
+    audit_log(
+        user=user,
+        obj=run,
+        action_flag=ADDITION,
+        message=f"Ran {action_id} by hand on connection {connection.name!r}: {run.status}.",
+    )
     return run
+
+
+# -- retrying ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RetryResult:
+    """What runs_retry did: the runs tried again, and why the others were not."""
+
+    retried: list[ActionRun] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def runs_retry(*, run_ids: Iterable[int], user: Any = None) -> RetryResult:
+    """Try failed runs again: the failed step and the steps skipped after it.
+
+    A step that succeeded is never run again; its output feeds the later steps as before. An
+    event's run is tried with its step as configured now (a mapping or connection fixed since
+    the failure applies) and is queued for the worker with a fresh set of attempts; a run made
+    by hand is tried once more now, with the inputs it recorded. A create whose last answer was
+    lost, or whose worker stopped mid-step, looks in the store before sending again. Runs that
+    are not failed are refused with the reason, as is a run by hand that had a password.
+    """
+    result = RetryResult()
+    manual: list[ActionRun] = []
+    for run in ActionRun.objects.filter(pk__in=list(run_ids)).order_by("queued_at", "pk"):
+        reason = _retry_refusal(run)
+        if reason:
+            result.refused[run.pk] = reason
+            continue
+        if not _retry_reset(run, user):
+            result.refused[run.pk] = "It changed while being retried; look at it again."
+            continue
+        run.refresh_from_db()
+        result.retried.append(run)
+        if run.event_id is None:
+            manual.append(run)
+    for run in manual:
+        _run_once(run, literal_inputs=dict(run.input_mapping or {}))
+        run.refresh_from_db()
+    return result
+
+
+def _retry_refusal(run: ActionRun) -> str:
+    if run.status != RunStatus.FAILED:
+        return f"It is {run.get_status_display().lower()}: only failed runs are retried."
+    if run.started_by == StartedBy.TEST:
+        return "It was a test of the automation: test it again instead."
+    if run.event_id is None:
+        try:
+            action = get_action(run.action_id)
+        except KeyError:
+            return f"There is no action {run.action_id!r} any more."
+        secret = {item.name for item in action.inputs if item.secret}
+        if secret & set(run.input_mapping or {}):
+            return "It had a password, which is never stored: run it again from Run an action."
+    return ""
+
+
+@transaction.atomic
+def _retry_reset(run: ActionRun, user: Any) -> bool:
+    now = _now()
+    fields: dict[str, Any] = {
+        "status": RunStatus.PENDING,
+        "next_attempt_at": None,
+        "finished_at": None,
+        "max_attempts": run.attempts
+        + (settings.ACTION_RUN_MAX_ATTEMPTS if run.event_id is not None else 1),
+        "attempt_log": [
+            *(run.attempt_log or []),
+            {"retried_at": now.isoformat(), "retried_by": getattr(user, "username", "") or ""},
+        ],
+    }
+    step = run.step if run.step_id is not None else None
+    if run.event_id is not None and step is not None and step.action_id == run.action_id:
+        fields.update(
+            input_mapping=step.inputs,
+            connection_id=step.connection_id,
+            connection_name=step.connection.name,
+        )
+    if not ActionRun.objects.filter(pk=run.pk, status=RunStatus.FAILED).update(**fields):
+        return False
+    skipped = 0
+    if run.event_id is not None:
+        skipped = ActionRun.objects.filter(
+            event_id=run.event_id,
+            step_position__gt=run.step_position or 0,
+            status=RunStatus.SKIPPED,
+        ).update(
+            status=RunStatus.PENDING,
+            finished_at=None,
+            next_attempt_at=None,
+            error_class="",
+            error_message="",
+        )
+        runs_enqueue_for_events([run.event_id])
+    later = f" and the {skipped} skipped step(s) after it" if skipped else ""
+    audit_log(
+        user=user,
+        obj=run,
+        action_flag=CHANGE,
+        message=f"Retried {run.action_id}{later}.",
+    )
+    return True

@@ -8,12 +8,15 @@ fields consistent.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from automations.audit import CHANGE, audit_log
 from automations.models import (
     DEFAULT_LOOKBACK_SECONDS,
     DEFAULT_POLL_INTERVAL_MINUTES,
@@ -124,6 +127,12 @@ def automation_set_enabled(
     if getattr(user, "pk", None):
         automation.updated_by = user
     automation.save(update_fields=["enabled", "updated_by", "updated_at"])
+    audit_log(
+        user=user,
+        obj=automation,
+        action_flag=CHANGE,
+        message="Enabled: polling from the next minute." if enabled else "Disabled.",
+    )
     subscription = TriggerSubscription.objects.filter(automation=automation).first()
     if enabled and subscription is not None:
         start = (subscription.options or {}).get(START_OPTION, "now")
@@ -179,6 +188,59 @@ def events_replay(
             detected_at__lt=detected_until,
         ).order_by("record_timestamp", "entity_id")
     )
+    replays = _replay(automation, originals, user)
+    audit_log(
+        user=user,
+        obj=automation,
+        action_flag=CHANGE,
+        message=f"Replayed {len(replays)} event(s) detected from {detected_from:%Y-%m-%d %H:%M} "
+        f"to {detected_until:%Y-%m-%d %H:%M} UTC.",
+    )
+    return replays
+
+
+@transaction.atomic
+def events_replay_selected(*, event_ids: Iterable[int], user: Any = None) -> ReplayResult:
+    """Deliver chosen events again (the history's "Replay" action), as events_replay does.
+
+    Replays are not replayed again (replay the original), and events whose automation was
+    deleted cannot be: both are refused with the reason.
+    """
+    result = ReplayResult()
+    chosen = list(
+        TriggerEvent.objects.filter(pk__in=list(event_ids))
+        .select_related("automation")
+        .order_by("record_timestamp", "entity_id")
+    )
+    by_automation: dict[int, list[TriggerEvent]] = {}
+    for event in chosen:
+        if event.is_replay:
+            result.refused[event.pk] = "It is a replay: replay the original event instead."
+        elif event.automation is None:
+            result.refused[event.pk] = "Its automation was deleted."
+        else:
+            by_automation.setdefault(event.automation_id, []).append(event)
+    for originals in by_automation.values():
+        automation = originals[0].automation
+        replays = _replay(automation, originals, user)
+        result.replays.extend(replays)
+        for original, replay in zip(originals, replays, strict=True):
+            audit_log(
+                user=user,
+                obj=original,
+                action_flag=CHANGE,
+                message=f"Replayed as event {replay.pk} of automation {automation.name!r}.",
+            )
+    return result
+
+
+@dataclass
+class ReplayResult:
+    replays: list[TriggerEvent] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def _replay(automation: Automation, originals: list[TriggerEvent], user: Any) -> list[TriggerEvent]:
     now = timezone.now()
     user = user if getattr(user, "pk", None) else None
     replays = [

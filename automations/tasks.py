@@ -21,3 +21,13 @@ def poll_subscription(subscription_id: int) -> dict:
     except TriggerSubscription.DoesNotExist:
         return {"skipped": "the automation was deleted"}
     return {**result.as_dict(), "error": result.error}
+
+
+def prune_history() -> dict:
+    """Daily: delete trigger events and action runs older than RUN_RETENTION_DAYS."""
+    from automations.retention import enqueue_prune, history_prune
+
+    result = history_prune()
+    if result.more:
+        enqueue_prune()
+    return {"events": result.events, "runs": result.runs, "more": result.more}

@@ -6,6 +6,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from automations.dashboard import alerts_view, dashboard_view
+
 admin.site.site_header = "Magento 2 Automation Portal"
 admin.site.site_title = "Automation Portal"
 admin.site.index_title = "Stores, automations and run history"
@@ -32,5 +34,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("connections/", include("connections.urls")),
+    # Before the admin's own URLs, which would take any admin/<app>/ path.
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="automations_dashboard"),
+    path("admin/alerts/", admin.site.admin_view(alerts_view), name="automations_alerts"),
     path("admin/", admin.site.urls),
 ]

@@ -176,6 +176,15 @@ ACTION_RUN_RETRY_BASE_SECONDS = env.int("ACTION_RUN_RETRY_BASE_SECONDS", default
 ACTION_RUN_RETRY_MAX_SECONDS = env.int("ACTION_RUN_RETRY_MAX_SECONDS", default=3600)
 # A run still waiting this long after it was queued is queued again (its task was lost).
 ACTION_RUN_REQUEUE_AFTER_SECONDS = env.int("ACTION_RUN_REQUEUE_AFTER_SECONDS", default=900)
+# Run history: trigger events and action runs older than this are deleted by a daily task
+# (in small batches); 0 keeps them forever.
+RUN_RETENTION_DAYS = env_int(env, "RUN_RETENTION_DAYS", default=90, minimum=0)
+# Alerts: e-mail the staff who asked for them after this many failed polls in a row, at most
+# once an hour per automation. PORTAL_URL (e.g. https://portal.example.com) makes the links in
+# them absolute.
+ALERT_POLL_FAILURES = env_int(env, "ALERT_POLL_FAILURES", default=3, minimum=1)
+ALERT_INTERVAL_MINUTES = env_int(env, "ALERT_INTERVAL_MINUTES", default=60, minimum=1)
+PORTAL_URL = env.str("PORTAL_URL", default="").rstrip("/")
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured(
         f"Q_TIMEOUT ({Q_CLUSTER['timeout']}) must be below Q_RETRY ({Q_CLUSTER['retry']}): "
@@ -185,6 +194,19 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
+
+# E-mail (alerts): printed on the console unless a real backend is configured, e.g.
+# DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with DJANGO_EMAIL_HOST ...
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int(env, "DJANGO_EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="portal@localhost")
 
 # Forms that take credentials are marked with sensitive_post_parameters: their values stay out
 # of error reports and of the debug 500 page.

@@ -69,6 +69,8 @@ def test_auditors_can_only_view():
     codenames = list(auditors.permissions.values_list("codename", flat=True))
     assert codenames, "auditors must be able to view the portal's data"
     assert all(code.startswith("view_") for code in codenames)
+    # The audit trail: who changed what (read-only, like everything else).
+    assert "view_logentry" in codenames
 
 
 def model_permissions(app_label: str, actions=None) -> set[tuple[str, str]]:
@@ -95,8 +97,10 @@ def test_editors_get_every_permission_of_the_portal_apps_and_only_view_queue_and
         | model_permissions("automations")
         | model_permissions("django_q", actions={"view"})
         | model_permissions("axes", actions={"view"})
+        | model_permissions("admin", actions={"view"})
     )
     assert ("connections", "change_connection") in expected
+    assert ("admin", "view_logentry") in expected  # the audit trail, read-only
     assert ("django_q", "view_task") in expected
     assert ("axes", "view_accessattempt") in expected
     assert given == expected
