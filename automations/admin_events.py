@@ -167,6 +167,8 @@ class TriggerEventAdmin(HistoryAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_permission(request, event):
             raise PermissionDenied
+        if request.method == "POST":
+            raise PermissionDenied  # history is read-only: its page only shows
         runs = list(ActionRun.objects.filter(event=event).order_by("step_position"))
         changes = [
             {

@@ -236,6 +236,8 @@ class ActionRunAdmin(HistoryAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_permission(request, run):
             raise PermissionDenied
+        if request.method == "POST":
+            raise PermissionDenied  # history is read-only: its page only shows
         siblings = (
             list(
                 ActionRun.objects.filter(event_id=run.event_id)

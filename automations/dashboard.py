@@ -15,6 +15,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from automations.alerts import alert_subscription_for, alert_subscription_save
 from automations.history_admin import EXECUTE_PERMISSION
@@ -77,6 +78,7 @@ def chart_bars(hours: list[HourBar]) -> dict:
     }
 
 
+@require_GET
 def dashboard_view(request):
     """Connections, automations, recent failures, backlogs and the last day's runs."""
     if not request.user.has_perm(VIEW_PERMISSION):

@@ -21,7 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -125,12 +125,14 @@ class HistoryAdmin(admin.ModelAdmin):
 
     # -- CSV --------------------------------------------------------------------------------
 
-    @admin.action(description="Export the selected rows as CSV")
+    @admin.action(description="Export the selected rows as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         return self.csv_response(queryset)
 
     def export_view(self, request):
         """The list as it is filtered and searched now, as CSV (the "Export CSV" link)."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)

@@ -361,6 +361,15 @@ DECLARED: dict[str, Rule] = {
     "admin:automations_actionrun_run_action": needs(
         "automations.execute_action", get=200, post=200
     ),
+    "automations_dashboard": needs("automations.view_actionrun", get=200, post=405),
+    "admin:automations_actionrun_export": needs("automations.view_actionrun", get=200, post=405),
+    "admin:automations_triggerevent_export": needs(
+        "automations.view_triggerevent", get=200, post=405
+    ),
+    "admin:automations_actionrun_retry": needs("automations.execute_action", get=405, post=302),
+    "admin:automations_triggerevent_replay": needs("automations.execute_action", get=405, post=302),
+    # Each staff user's own alert e-mails.
+    "automations_alerts": answer(200, 302),
     # Pages outside the admin.
     "/": answer(302, 302, to="admin:index"),
     "healthz": answer(200, 200),
@@ -441,13 +450,15 @@ ATTEMPT = {"post": "yes", "_save": "Save", "name": "Changed by the access walk"}
 
 # Columns that logging in and out write: the walk logs in again after the logout page.
 LOGIN_COLUMNS = {"auth.User": {"last_login"}, "axes.AccessLog": {"logout_time"}}
+# A user's own preferences, which every staff user may set (their alert e-mails): not portal data.
+PERSONAL_TABLES = {"automations.AlertSubscription"}
 
 
 def database_state() -> dict[str, list[dict]]:
     """Every row of every table but sessions, without the columns logging in and out write."""
     state = {}
     for model in apps.get_models():
-        if model._meta.proxy or model is Session:
+        if model._meta.proxy or model is Session or model._meta.label in PERSONAL_TABLES:
             continue
         rows = list(model._base_manager.order_by("pk").values())
         ignored = LOGIN_COLUMNS.get(model._meta.label, set())
