@@ -47,9 +47,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Figures, not assertions: seeding time and page latency of the sandbox store, measured in one run.
+# Figures, not assertions, each beside its baseline in the same run: the sandbox store, polling,
+# runs and the history lists (README: Benchmarks). About 5 minutes; DATABASE_URL=postgres://...
+# runs the portal's figures on new databases on that server.
 bench: $(STAMP)
-	$(BIN)/python -m magento.sandbox.benchmark
+	$(BIN)/python -m benchmarks
 
 # `make sandbox SANDBOX_PORT=8082` when 8081 is taken (0 picks a free port).
 SANDBOX_PORT ?= 8081

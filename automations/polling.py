@@ -297,10 +297,15 @@ def _page_write(
     """One page's events, snapshots, runs, cursor and lease renewal, in one transaction."""
     now = timezone.now()
     by_key = {trigger.dedup_key(item): (position, item) for position, item in page.records}
+    # No ordering: with the model's default (newest first) SQLite walks every event of the
+    # subscription by detected_at instead of looking the keys up in the unique index, so each
+    # page cost more than the one before (`make bench`: 78 ms a page at 90,000 events).
     existing = set(
         TriggerEvent.objects.filter(
             subscription_id=subscription.pk, is_replay=False, dedup_key__in=list(by_key)
-        ).values_list("dedup_key", flat=True)
+        )
+        .order_by()
+        .values_list("dedup_key", flat=True)
     )
     snapshots: dict[int, EntitySnapshot] = {}
     if trigger.keeps_snapshots:

@@ -224,9 +224,13 @@ def _run_once(
             )
         fields.update(status=RunStatus.FAILED, finished_at=finished)
     saved = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**fields)
-    if not saved:
+    if saved:
+        # The row is what was just written: no second read of it.
+        for name, value in fields.items():
+            setattr(run, name, value)
+    else:
         logger.warning("Run %s was no longer running when its attempt ended; kept as is.", run.pk)
-    run.refresh_from_db()
+        run.refresh_from_db()
     if run.status == RunStatus.FAILED and run.event_id is not None:
         _skip_after(run)
     if saved and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):

@@ -7,6 +7,7 @@ measured in the same run, with the requests of each round interleaved so that a 
 both sides of a ratio alike: a page over HTTP against a trivial GET /V1/store/storeConfigs round
 trip, an updated_at polling page against a keyset page by entity_id, and each figure as a share
 of the issue's budget. It asserts nothing and stops by itself (about 15 s with the defaults).
+`main` returns the summary's figures (the portal's `make bench` adds them to its JSON line).
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ def _timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Seed, make some orders change, then time keyset and updated_at polling pages."""
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Seed, make some orders change, then time keyset and updated_at polling pages.
+
+    Returns the summary's figures: seconds to seed, milliseconds per page over HTTP, the worst
+    updated_at page against the keyset page, and what the index saves over a full scan.
+    """
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=500)
@@ -261,6 +266,13 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     _print_summary(summary, worst_ratio)
+    return {
+        "sandbox_seed_s": round(seeded, 3),
+        "sandbox_store_configs_ms": round(trivial, 2),
+        "sandbox_keyset_page_ms": round(keyset_http, 2),
+        "sandbox_poll_page_ratio": round(worst_ratio, 3),
+        "sandbox_index_speedup": round(scan_ratio, 1),
+    }
 
 
 def _print_summary(summary: list[Row], worst_ratio: float) -> None:
