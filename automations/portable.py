@@ -253,6 +253,16 @@ def _keep_secrets(spec: AutomationSpec, existing: Automation) -> None:
 
 
 def automations_import(data: Any, *, user: Any = None) -> ImportResult:
+    """Create or update the file's automations by name, all or nothing (see _import)."""
+    try:
+        return _import(data, user=user)
+    except RecursionError:
+        raise ImportFileError(
+            ["The file is nested too deeply to be an automations file."]
+        ) from None
+
+
+def _import(data: Any, *, user: Any = None) -> ImportResult:
     """Create or update the file's automations by name, all or nothing.
 
     Raises ImportFileError (the file's shape or values are wrong; every problem, each naming
