@@ -43,8 +43,8 @@ START_CHOICES = (
     (START_ALL, "Everything already in the store, then new ones"),
     (START_DATE, "From a date"),
 )
-# Text that cannot be a real value: the browser stops there, the service says what is wrong.
-_TEXT_LIMIT = MAX_INPUT_LENGTH + 1
+# Messages from automation_save already name their field; Django's own ones get its label.
+_NAMED = ("Name:", "Description:", "Enabled:", "Trigger", "Step ", "Steps:")
 
 
 def option_field_name(trigger_id: str, option: str) -> str:
@@ -63,8 +63,8 @@ class AutomationForm(forms.Form):
     """Name, enabled, and the trigger: connection, type, start, filters, options, interval."""
 
     name = forms.CharField(
-        max_length=MAX_NAME_LENGTH + 1,
         required=False,
+        widget=forms.TextInput(attrs={"maxlength": MAX_NAME_LENGTH, "size": 60}),
         help_text="What people see in lists and run history, e.g. “Ship new orders”.",
     )
     enabled = forms.BooleanField(
@@ -74,8 +74,7 @@ class AutomationForm(forms.Form):
     )
     description = forms.CharField(
         required=False,
-        max_length=MAX_DESCRIPTION_LENGTH + 1,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_DESCRIPTION_LENGTH}),
     )
     connection = forms.ModelChoiceField(
         queryset=Connection.objects.none(),
@@ -83,11 +82,12 @@ class AutomationForm(forms.Form):
         label="Store",
         help_text="The store connection the trigger watches.",
     )
-    trigger_id = forms.ChoiceField(choices=(), required=False, label="When")
+    trigger_id = forms.ChoiceField(
+        choices=(), required=False, label="Trigger", help_text="What starts the automation."
+    )
     start = forms.ChoiceField(choices=START_CHOICES, initial=START_NOW, label="Start")
     start_date = forms.CharField(
         required=False,
-        max_length=64,
         label="Start date",
         help_text="With “From a date”: e.g. 2024-05-01 or 2024-05-01T08:00:00+02:00 (UTC "
         "unless it names a zone).",
@@ -95,7 +95,6 @@ class AutomationForm(forms.Form):
     poll_interval_minutes = forms.CharField(
         label="Check every (minutes)",
         initial=DEFAULT_POLL_INTERVAL_MINUTES,
-        max_length=16,
         required=False,
         help_text=f"{MIN_POLL_INTERVAL_MINUTES} to {MAX_POLL_INTERVAL_MINUTES} minutes.",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 4}),
@@ -124,7 +123,6 @@ class AutomationForm(forms.Form):
                     self.fields[name] = forms.CharField(
                         label=item.label,
                         required=False,
-                        max_length=_TEXT_LIMIT,
                         help_text=f"{item.help_text} Several {several}: separate them with "
                         "commas. Empty: no filter.".strip(),
                     )
@@ -219,7 +217,7 @@ class AutomationForm(forms.Form):
 class StepForm(forms.Form):
     """One step slot: the action, its connection, and every action's inputs (as typed text)."""
 
-    action = forms.ChoiceField(choices=(), required=False, label="Do")
+    action = forms.ChoiceField(choices=(), required=False, label="Action")
     connection = forms.ModelChoiceField(
         queryset=Connection.objects.none(),
         required=False,
@@ -238,7 +236,11 @@ class StepForm(forms.Form):
             fields = []
             for item in action.inputs:
                 name = input_field_name(action_id, item.name)
-                attrs = {"data-input": item.name, "data-input-type": item.type}
+                attrs = {
+                    "data-input": item.name,
+                    "data-input-type": item.type,
+                    "maxlength": MAX_INPUT_LENGTH,
+                }
                 if item.type in ("lines", "json"):
                     widget = forms.Textarea(attrs={**attrs, "rows": 2})
                 else:
@@ -255,7 +257,6 @@ class StepForm(forms.Form):
                 self.fields[name] = forms.CharField(
                     label=item.label,
                     required=False,
-                    max_length=_TEXT_LIMIT,
                     strip=False,
                     help_text=help_text,
                     widget=widget,
@@ -409,11 +410,27 @@ class AutomationEditor:
                 self.form.add_error(None, message)
 
     def all_errors(self) -> list[str]:
-        """Every error message on the page, for the summary at its top."""
+        """Every error message on the page, for the summary at its top, each naming its field
+        ("Step 2 (Ship an order), Order ID: ...")."""
+        actions = dict(action_choices())
         messages = []
-        for form in (self.form, *self.steps):
-            for errors in form.errors.values():
-                messages.extend(errors)
+        forms_and_titles = [
+            (self.form, ""),
+            *((step, f"Step {number}") for number, step in enumerate(self.steps, 1)),
+        ]
+        for form, title in forms_and_titles:
+            for name, errors in form.errors.items():
+                label = "" if name == "__all__" else str(form[name].label)
+                where = title
+                if name.startswith("opt__"):
+                    where = "Trigger"
+                elif "__" in name and title:
+                    action_id = name.split("__", 1)[0]
+                    where = f"{title} ({actions.get(action_id, action_id)})"
+                where = ", ".join(part for part in (where, label) if part)
+                for message in errors:
+                    named = message.startswith(_NAMED) or not where
+                    messages.append(message if named else f"{where}: {message}")
         return messages
 
     def visible_slots(self) -> list[dict[str, Any]]:

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/automations/automation/add/"
 
 
-def form_data(connection, **overrides):
+def form_data(store, **overrides):
     """What the browser posts for a two-step "ship new orders" automation."""
     data = {
         "name": "Ship new orders",
         "enabled": "on",
         "description": "",
-        "connection": str(connection.pk),
+        "connection": str(store.pk),
         "trigger_id": "order_created",
         "start": "now",
         "start_date": "",
@@ -29,10 +29,10 @@ def form_data(connection, **overrides):
         "opt__order_created__status": "pending, processing",
         "step_slots": "3",
         "step0-action": "get_product_by_sku",
-        "step0-connection": str(connection.pk),
+        "step0-connection": str(store.pk),
         "step0-get_product_by_sku__sku": "{{ trigger.items.0.sku }}",
         "step1-action": "create_shipment",
-        "step1-connection": str(connection.pk),
+        "step1-connection": str(store.pk),
         "step1-create_shipment__order_increment_id": "{{ trigger.increment_id }}",
         "step1-create_shipment__comment": "Packed: {{ steps.1.name }}",
         "step2-action": "",
