@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/dev.txt
 UV_VERSION := 0.13.9
 
-.PHONY: run test lint format bench sandbox clean install lock
+.PHONY: run demo test lint format bench sandbox clean install lock
 
 # pip is the last thing `venv` installs, so a .venv without it (a failed or interrupted run) is
 # made again. Debian's Python has no ensurepip until python3-venv is installed: say so, and leave
@@ -32,6 +32,13 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m config.runportal
+
+# Try the portal: the sandbox store with simulated activity, a demo user (printed), a
+# connection and an example automation that ships new orders, then the portal and the worker.
+# Ctrl-C stops it all; running it again reuses what it made. `make demo DEMO_ARGS="--port 8001"`.
+DEMO_ARGS ?=
+demo: $(STAMP)
+	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 # Lint first: `make test` is ruff check, ruff format --check, a check that every model change has
 # its migration, then the whole suite.

@@ -87,6 +87,9 @@ class Action:
     writes: ClassVar[bool] = False
     # Creates may leave an unknown outcome (timeout after sending): find_existing resolves it.
     creates: ClassVar[bool] = False
+    # Fields of the output that later steps usually refer to ({{ steps.N.<field> }}): offered
+    # in the automation form's reference picker.
+    output_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # Facts a create notes before it sends (e.g. the order's shipments so far), which

@@ -136,3 +136,16 @@ def profile_fields(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, 
 
 
 PROFILE_FIELDS = ("firstname", "lastname", "website_id", *(i.name for i in PROFILE_INPUTS))
+
+# What later steps usually take from a customer output ({{ steps.N.email }}).
+CUSTOMER_OUTPUT_FIELDS = (
+    "id",
+    "email",
+    "firstname",
+    "lastname",
+    "group_id",
+    "website_id",
+    "store_id",
+    "dob",
+    "addresses",
+)

@@ -65,3 +65,17 @@ def product_fields(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, 
     if attributes:
         product["custom_attributes"] = attributes
     return product
+
+
+# What later steps usually take from a product output ({{ steps.N.sku }}).
+PRODUCT_OUTPUT_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "price",
+    "type_id",
+    "status",
+    "visibility",
+    "weight",
+    "attribute_set_id",
+)

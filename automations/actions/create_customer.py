@@ -14,6 +14,7 @@ from automations.actions._base import (
 from automations.actions._customer_fields import (
     ADDRESS_INPUTS,
     CUSTOM_ATTRIBUTES,
+    CUSTOMER_OUTPUT_FIELDS,
     PROFILE_FIELDS,
     PROFILE_INPUTS,
     WEBSITE_ID,
@@ -31,6 +32,7 @@ class CreateCustomer(Action):
     id = "create_customer"
     label = "Create a customer"
     description = "Creates a customer account (and one address, if given)."
+    output_fields = CUSTOMER_OUTPUT_FIELDS
     writes = True
     creates = True
     inputs = (

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from automations.actions._base import Action, ActionInput, ActionResult, PlannedRequest
-from automations.actions._product_fields import DETAIL_INPUTS, SKU, product_fields
+from automations.actions._product_fields import (
+    DETAIL_INPUTS,
+    PRODUCT_OUTPUT_FIELDS,
+    SKU,
+    product_fields,
+)
 from magento.errors import NotFoundError
 from magento.resources import sku_path
 
@@ -18,6 +23,7 @@ class CreateProduct(Action):
     id = "create_product"
     label = "Create a product"
     description = "Creates a product with global values (for all store views)."
+    output_fields = PRODUCT_OUTPUT_FIELDS
     writes = True
     creates = True
     inputs = (

@@ -58,6 +58,7 @@ class CreateShipment(Action):
         "quantities given, with a tracking number if given. Never ships twice for one trigger "
         "event."
     )
+    output_fields = ("id", "order_id", "order_increment_id", "items", "tracks")
     writes = True
     creates = True
     inputs = (

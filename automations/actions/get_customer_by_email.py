@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from automations.actions._base import Action, ActionInput, ActionRefused, ActionResult
-from automations.actions._customer_fields import WEBSITE_ID
+from automations.actions._customer_fields import CUSTOMER_OUTPUT_FIELDS, WEBSITE_ID
 from magento.errors import AmbiguousMatchError, NotFoundError
 
 PATH = "/V1/customers/search"
@@ -16,6 +16,7 @@ class GetCustomerByEmail(Action):
     id = "get_customer_by_email"
     label = "Find a customer by e-mail"
     description = "Looks up the customer with an e-mail address."
+    output_fields = CUSTOMER_OUTPUT_FIELDS
     inputs = (
         ActionInput("email", "E-mail", "email", required=True),
         ActionInput(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from automations.actions._base import Action, ActionRefused, ActionResult
-from automations.actions._product_fields import SKU
+from automations.actions._product_fields import PRODUCT_OUTPUT_FIELDS, SKU
 from magento.resources import sku_path
 
 
@@ -13,6 +13,7 @@ class GetProductBySku(Action):
     id = "get_product_by_sku"
     label = "Find a product by SKU"
     description = "Looks up the product with a SKU."
+    output_fields = PRODUCT_OUTPUT_FIELDS
     inputs = (SKU,)
 
     def run(self, client: Any, values: dict[str, Any]) -> ActionResult:

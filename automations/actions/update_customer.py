@@ -15,6 +15,7 @@ from automations.actions._base import (
 from automations.actions._customer_fields import (
     ADDRESS_INPUTS,
     CUSTOM_ATTRIBUTES,
+    CUSTOMER_OUTPUT_FIELDS,
     PROFILE_INPUTS,
     WEBSITE_ID,
     address_fields,
@@ -33,6 +34,7 @@ class UpdateCustomer(Action):
         "Changes the given fields of a customer found by ID or e-mail. Fields left empty keep "
         "their values; addresses are untouched unless address fields are given."
     )
+    output_fields = CUSTOMER_OUTPUT_FIELDS
     writes = True
     inputs = (
         ActionInput(

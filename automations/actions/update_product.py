@@ -11,7 +11,12 @@ from automations.actions._base import (
     ActionResult,
     PlannedRequest,
 )
-from automations.actions._product_fields import DETAIL_INPUTS, SKU, product_fields
+from automations.actions._product_fields import (
+    DETAIL_INPUTS,
+    PRODUCT_OUTPUT_FIELDS,
+    SKU,
+    product_fields,
+)
 from magento.resources import sku_path
 from magento.store_domain import validate_store_code
 
@@ -34,6 +39,7 @@ class UpdateProduct(Action):
     id = "update_product"
     label = "Update a product"
     description = "Changes the given fields of the product with a SKU; the others stay."
+    output_fields = PRODUCT_OUTPUT_FIELDS
     writes = True
     inputs = (
         SKU,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,6 +13,8 @@ from magento.search import SearchCriteria, is_int
 START_OPTION = "start"
 START_NOW = "now"
 START_ALL = "all"
+# Magento's status codes, SKUs and the like are short; anything longer is a mistake.
+MAX_FILTER_VALUE_LENGTH = 255
 
 
 class OptionsError(ValueError):
@@ -54,6 +57,10 @@ class TriggerFilter:
                 if not isinstance(item, str) or not item.strip():
                     raise ValueError(f"{item!r} is not a non-empty text")
                 item = item.strip()
+                if len(item) > MAX_FILTER_VALUE_LENGTH:
+                    raise ValueError(f"a value is longer than {MAX_FILTER_VALUE_LENGTH} characters")
+                if any(unicodedata.category(char) in ("Cc", "Cf") for char in item):
+                    raise ValueError(f"{item!r} contains a control or invisible character")
                 if "," in item:
                     raise ValueError(f"{item!r} contains a comma, which Magento cannot filter on")
                 if self.choices and item not in {key for key, _ in self.choices}:
@@ -183,8 +190,9 @@ def clean_start(value: Any) -> str:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=dt.UTC)
             return parsed.astimezone(dt.UTC).isoformat()
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     raise ValueError(
-        f'{value!r} is not a start: use "now", "all" or a date-time such as '
+        f'{shown} is not a start: use "now", "all" or a date-time such as '
         '"2024-05-01T00:00:00Z" (UTC unless it names a zone)'
     )
 

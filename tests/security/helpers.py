@@ -367,6 +367,11 @@ DECLARED: dict[str, Rule] = {
         "automations.view_triggerevent", get=200, post=405
     ),
     "admin:automations_actionrun_retry": needs("automations.execute_action", get=405, post=302),
+    # JSON for the automation form's picker; without ?trigger= there is no such trigger.
+    "admin:automations_automation_sample_fields": needs(
+        "automations.add_automation", "automations.change_automation", get=404, post=405
+    ),
+    "admin:automations_automation_test": needs("automations.test_automation", get=405, post=200),
     "admin:automations_triggerevent_replay": needs("automations.execute_action", get=405, post=302),
     # Each staff user's own alert e-mails.
     "automations_alerts": answer(200, 302),

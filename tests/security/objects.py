@@ -62,7 +62,33 @@ OBJECT_FACTORIES: dict[str, Callable[[PortalObjects], models.Model]] = {
     "django_q.Success": lambda objects: _queue_task(objects, success=True),
     "django_q.Failure": lambda objects: _queue_task(objects, success=False),
     "django_q.OrmQ": _queued_message,
+    # A subscription and a step name real catalog entries, as every saved one does.
+    "automations.TriggerSubscription": lambda objects: _subscription(objects),
+    "automations.AutomationStep": lambda objects: _step(objects),
 }
+
+
+def _subscription(objects: PortalObjects):
+    from automations.models import Automation, TriggerSubscription
+
+    return TriggerSubscription.objects.create(
+        automation=objects.row(Automation),
+        connection=objects.row(Connection),
+        trigger_id="order_created",
+        options={"start": "all"},
+    )
+
+
+def _step(objects: PortalObjects):
+    from automations.models import Automation, AutomationStep
+
+    return AutomationStep.objects.create(
+        automation=objects.row(Automation),
+        position=1,
+        action_id="get_product_by_sku",
+        connection=objects.row(Connection),
+        inputs={"sku": "{{ trigger.items.0.sku }}"},
+    )
 
 
 class CannotMakeRow(Exception):
