@@ -31,9 +31,7 @@ scalar = st.one_of(
 )
 json_value = st.recursive(
     scalar,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(key, inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(key, inner, max_size=4)),
     max_leaves=20,
 )
 record = st.dictionaries(key, json_value, min_size=1, max_size=6)
