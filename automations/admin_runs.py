@@ -351,7 +351,7 @@ def _field_for(item: ActionInput) -> forms.Field:
         return forms.ChoiceField(choices=(("", "---------"), *item.choices), **options)
     if item.type == "boolean":
         return forms.ChoiceField(choices=_BOOLEAN_CHOICES, **options)
-    if item.type in ("lines", "json"):
+    if item.type in ("lines", "json") or item.multiline:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **options)
     if item.secret:
         return forms.CharField(widget=forms.PasswordInput(render_value=False), **options)

@@ -34,10 +34,12 @@ from automations.models import (
 )
 from automations.runs import runs_create_for_events, runs_enqueue_for_events
 from automations.triggers import get_trigger, trigger_choices
-from automations.triggers._base import START_OPTION, OptionsError, start_moment
+from automations.triggers._base import START_OPTION, OptionsError, shown, start_moment
 from connections.models import Connection
+from connections.validation import unseen_character, unseen_character_message
 
 MAX_LOOKBACK_SECONDS = 3600
+MAX_NAME_LENGTH = Automation._meta.get_field("name").max_length
 
 
 def _clean_interval(value: Any) -> int:
@@ -57,9 +59,11 @@ def _clean_interval(value: Any) -> int:
 
 def _clean_trigger(trigger_id: str, options: Any) -> dict[str, Any]:
     try:
+        if not isinstance(trigger_id, str):
+            raise KeyError(trigger_id)
         trigger = get_trigger(trigger_id)
     except KeyError:
-        raise ValidationError({"trigger_id": f"There is no trigger {trigger_id!r}."}) from None
+        raise ValidationError({"trigger_id": f"There is no trigger {shown(trigger_id)}."}) from None
     try:
         return trigger.clean_options(options)
     except OptionsError as error:
@@ -87,14 +91,25 @@ def automation_create(
     An enabled subscription's start point is fixed now, so records made before its first poll
     still fire and nothing older does (for "start": "now").
     """
+    if not isinstance(name, str | None):
+        raise ValidationError({"name": "The name must be text."})
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the automation a name."})
+    if char := unseen_character(name):
+        raise ValidationError({"name": unseen_character_message("name", char)})
+    if len(name) > MAX_NAME_LENGTH:
+        too_long = f"The name is too long ({len(name)} characters); use at most {MAX_NAME_LENGTH}."
+        raise ValidationError({"name": too_long})
     if Automation.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": f"An automation named {name!r} already exists."})
     cleaned = _clean_trigger(trigger_id, options)
     interval = _clean_interval(poll_interval_minutes)
-    if not isinstance(lookback_seconds, int) or not 0 <= lookback_seconds <= MAX_LOOKBACK_SECONDS:
+    if (
+        isinstance(lookback_seconds, bool)
+        or not isinstance(lookback_seconds, int)
+        or not 0 <= lookback_seconds <= MAX_LOOKBACK_SECONDS
+    ):
         raise ValidationError(
             {"lookback_seconds": f"The look-back window is 0 to {MAX_LOOKBACK_SECONDS} seconds."}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -32,6 +33,32 @@ class ActionInput:
     group: str = ""
     # A value never stored in a run nor shown back (a new customer's password).
     secret: bool = False
+    # Text that may hold line breaks and tabs (a description, a comment); others are one line.
+    multiline: bool = False
+    # The longest text accepted; None takes the type's limit (TEXT_LIMITS).
+    max_length: int | None = None
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters a value of this input may have (as typed, before converting)."""
+        if self.max_length is not None:
+            return self.max_length
+        if self.multiline:
+            return MULTILINE_LIMIT
+        return TEXT_LIMITS.get(self.type, DEFAULT_TEXT_LIMIT)
+
+
+# Magento keeps most text in varchar(255) columns; descriptions and comments in text (64 KB).
+DEFAULT_TEXT_LIMIT = 255
+MULTILINE_LIMIT = 65_535
+TEXT_LIMITS = {"integer": 20, "number": 40, "date": 30, "boolean": 10, "json": 65_535}
+# Characters nobody means to send to a store: controls (NUL, ESC, ...), line breaks outside
+# multi-line text, surrogates, separators, and the invisible ones that change how text reads
+# (direction overrides, zero-width space, BOM). Zero-width (non-)joiners stay: scripts such as
+# Persian and emoji need them.
+_INVISIBLE = frozenset("\u200b\u2060\ufeff") | {chr(c) for c in range(0x202A, 0x202F)}
+_INVISIBLE |= {chr(c) for c in range(0x2066, 0x206A)}
+_LINE_CHARACTERS = frozenset("\n\r\t")
 
 
 class ActionInputError(ValueError):
@@ -106,7 +133,7 @@ class Action:
         errors: dict[str, str] = {}
         for name in values:
             if name not in declared:
-                errors[name] = f"{self.label} has no input {name!r}."
+                errors[name] = f"{self.label} has no input {shown(name)}."
         cleaned: dict[str, Any] = {}
         for item in self.inputs:
             value = values.get(item.name)
@@ -117,6 +144,7 @@ class Action:
                     errors[item.name] = "This input is required."
                 continue
             try:
+                check_text(item, value)
                 cleaned[item.name] = convert(item, value)
             except ValueError as problem:
                 errors[item.name] = str(problem)
@@ -161,6 +189,67 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def _unseen(text: str, allowed: frozenset[str]) -> str | None:
+    for char in text:
+        if char in allowed:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _INVISIBLE:
+            return char
+    return None
+
+
+def _strings(value: Any):
+    """Every string in a value, keys of objects included (JSON inputs hold nested text)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def check_text(item: ActionInput, value: Any) -> None:
+    """ValueError when text is too long or holds control or invisible characters.
+
+    HTML, SQL, braces and "../" are plain text to the store and pass: the portal never
+    interprets them, and the store keeps them as typed.
+    """
+    size = len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, str | list | dict) and size > item.length_limit:
+        raise ValueError(
+            f"Too long ({size} characters); {item.label} takes at most {item.length_limit}."
+        )
+    allowed = _LINE_CHARACTERS if item.multiline or item.type in ("lines", "json") else frozenset()
+    for text in _strings(value):
+        if item.type == "lines" and any(
+            len(line) > DEFAULT_TEXT_LIMIT for line in text.splitlines()
+        ):
+            raise ValueError(f"A line is too long; each line takes at most {DEFAULT_TEXT_LIMIT}.")
+        char = _unseen(text, allowed)
+        if char is None:
+            continue
+        if char in _LINE_CHARACTERS:
+            which = "a line break" if char != "\t" else "a tab"
+        elif item.secret:
+            which = "such as a zero-width space"
+        else:
+            name = unicodedata.name(char, "")
+            which = f"U+{ord(char):04X}{' ' + name if name else ''}"
+        raise ValueError(
+            f"{item.label} contains an invisible or control character ({which}): type it again "
+            "without it."
+        )
+
+
+def shown(value: Any) -> str:
+    """A value quoted in a message: short, with control characters escaped."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def convert(item: ActionInput, value: Any) -> Any:
     """`value` as `item`'s type, or ValueError saying in plain words what was expected."""
     kind = item.type
@@ -178,7 +267,7 @@ def convert(item: ActionInput, value: Any) -> Any:
         try:
             return checked_email(value)
         except ValueError:
-            raise ValueError(f"{value.strip()!r} is not a valid e-mail address.") from None
+            raise ValueError(f"{shown(value.strip())} is not a valid e-mail address.") from None
     if kind == "integer":
         if isinstance(value, bool):
             raise ValueError(f"Expected a whole number, got {json.dumps(value)}.")
@@ -191,7 +280,7 @@ def convert(item: ActionInput, value: Any) -> Any:
             digits = text.removeprefix("-")
             if digits.isascii() and digits.isdigit():
                 return int(text)
-        raise ValueError(f"Expected a whole number, got {value!r}.")
+        raise ValueError(f"Expected a whole number, got {shown(value)}.")
     if kind == "number":
         if isinstance(value, bool):
             raise ValueError(f"Expected a number, got {json.dumps(value)}.")
@@ -201,12 +290,12 @@ def convert(item: ActionInput, value: Any) -> Any:
             try:
                 number = float(value.strip())
             except ValueError:
-                raise ValueError(f"Expected a number, got {value!r}.") from None
+                raise ValueError(f"Expected a number, got {shown(value)}.") from None
             number = int(number) if number.is_integer() and "." not in value else number
         else:
             raise ValueError("Expected a number.")
         if isinstance(number, float) and not math.isfinite(number):
-            raise ValueError(f"Expected a number, got {value!r}.")
+            raise ValueError(f"Expected a number, got {shown(value)}.")
         return number
     if kind == "boolean":
         if isinstance(value, bool):
@@ -215,7 +304,7 @@ def convert(item: ActionInput, value: Any) -> Any:
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise ValueError(f"Expected yes or no (true/false), got {value!r}.")
+        raise ValueError(f"Expected yes or no (true/false), got {shown(value)}.")
     if kind == "date":
         text = str(value).strip()
         # Magento writes dates with a time ("1980-05-17 00:00:00"); the date part counts.
@@ -226,12 +315,12 @@ def convert(item: ActionInput, value: Any) -> Any:
                 raise ValueError(text)
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
-            raise ValueError(f"Expected a date as YYYY-MM-DD, got {value!r}.") from None
+            raise ValueError(f"Expected a date as YYYY-MM-DD, got {shown(value)}.") from None
     if kind == "choice":
         text = str(value).strip()
         allowed = [code for code, _label in item.choices]
         if text not in allowed:
-            raise ValueError(f"Choose one of {', '.join(allowed)}; got {text!r}.")
+            raise ValueError(f"Choose one of {', '.join(allowed)}; got {shown(text)}.")
         return text
     if kind == "lines":
         if isinstance(value, str):

@@ -18,7 +18,9 @@ SKU = ActionInput(
     "sku",
     "SKU",
     required=True,
-    help_text="Any SKU, including '/', '+', '&', spaces and accents.",
+    help_text="Any SKU, including '/', '+', '&', spaces and accents (at most 64 characters).",
+    # Magento's limit: SKU_MAX_LENGTH in Magento/Catalog/Model/Product/Attribute/Backend/Sku.php.
+    max_length=64,
 )
 
 DETAIL_INPUTS = (
@@ -32,8 +34,8 @@ DETAIL_INPUTS = (
         "boolean",
         help_text="Follows the quantity when left empty (in stock when above 0).",
     ),
-    ActionInput("description", "Description", help_text="HTML is allowed."),
-    ActionInput("short_description", "Short description"),
+    ActionInput("description", "Description", help_text="HTML is allowed.", multiline=True),
+    ActionInput("short_description", "Short description", multiline=True),
     CUSTOM_ATTRIBUTES,
 )
 

@@ -100,7 +100,7 @@ class CreateShipment(Action):
             default=False,
             help_text="Sends Magento's shipment e-mail.",
         ),
-        ActionInput("comment", "Comment", help_text="Added to the shipment."),
+        ActionInput("comment", "Comment", help_text="Added to the shipment.", multiline=True),
     )
 
     def clean(self, values: dict[str, Any]) -> None:

@@ -9,12 +9,22 @@ from typing import Any, ClassVar
 
 from magento.search import SearchCriteria, is_int
 
+# Filter values are Magento codes and ids: short, printable, and a bounded list of them.
+MAX_FILTER_TEXT = 255
+MAX_FILTER_VALUES = 100
+MAX_ID = 2**63 - 1
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
 # Options every trigger has: where it starts. "now" (default), "all", or an ISO date-time.
 START_OPTION = "start"
 START_NOW = "now"
 START_ALL = "all"
-# Magento's status codes, SKUs and the like are short; anything longer is a mistake.
-MAX_FILTER_VALUE_LENGTH = 255
+
+
+def shown(value: Any) -> str:
+    """A value quoted in a message: short, with control characters escaped."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 class OptionsError(ValueError):
@@ -44,6 +54,8 @@ class TriggerFilter:
     def clean(self, value: Any) -> list[Any]:
         """The option's values as a non-empty list (one value or several); ValueError if bad."""
         values = list(value) if isinstance(value, list | tuple) else [value]
+        if len(values) > MAX_FILTER_VALUES:
+            raise ValueError(f"give at most {MAX_FILTER_VALUES} values")
         if not values:
             raise ValueError("give at least one value, or leave the filter out")
         cleaned = []
@@ -51,21 +63,28 @@ class TriggerFilter:
             if self.type == "int":
                 if isinstance(item, str) and item.strip().isascii() and item.strip().isdigit():
                     item = int(item.strip())
-                if not is_int(item) or item < 0:
-                    raise ValueError(f"{item!r} is not a whole number (a Magento id)")
+                if not is_int(item) or item < 0 or item > MAX_ID:
+                    raise ValueError(f"{shown(item)} is not a whole number (a Magento id)")
             else:
                 if not isinstance(item, str) or not item.strip():
-                    raise ValueError(f"{item!r} is not a non-empty text")
+                    raise ValueError(f"{shown(item)} is not a non-empty text")
                 item = item.strip()
-                if len(item) > MAX_FILTER_VALUE_LENGTH:
-                    raise ValueError(f"a value is longer than {MAX_FILTER_VALUE_LENGTH} characters")
-                if any(unicodedata.category(char) in ("Cc", "Cf") for char in item):
-                    raise ValueError(f"{item!r} contains a control or invisible character")
+                if len(item) > MAX_FILTER_TEXT:
+                    raise ValueError(
+                        f"a value is too long; use at most {MAX_FILTER_TEXT} characters"
+                    )
+                if any(unicodedata.category(char) in _UNSEEN for char in item):
+                    raise ValueError(
+                        f"{shown(item)} contains an invisible or control character; type it "
+                        "again without it"
+                    )
                 if "," in item:
-                    raise ValueError(f"{item!r} contains a comma, which Magento cannot filter on")
+                    raise ValueError(
+                        f"{shown(item)} contains a comma, which Magento cannot filter on"
+                    )
                 if self.choices and item not in {key for key, _ in self.choices}:
                     known = ", ".join(key for key, _ in self.choices)
-                    raise ValueError(f"{item!r} is not one of: {known}")
+                    raise ValueError(f"{shown(item)} is not one of: {known}")
             cleaned.append(item)
         return cleaned
 
@@ -160,7 +179,8 @@ class Trigger:
                     cleaned[name] = value
             else:
                 known = ", ".join([START_OPTION, *by_name, *flags])
-                errors[name] = f"is not an option of {self.label!r} (options: {known})"
+                key = name if name.isprintable() and len(name) <= 60 else shown(name)
+                errors[key] = f"is not an option of {self.label!r} (options: {known})"
         for option in self.options:
             cleaned.setdefault(option.name, option.default)
         if errors:
@@ -190,9 +210,8 @@ def clean_start(value: Any) -> str:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=dt.UTC)
             return parsed.astimezone(dt.UTC).isoformat()
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     raise ValueError(
-        f'{shown} is not a start: use "now", "all" or a date-time such as '
+        f'{shown(value)} is not a start: use "now", "all" or a date-time such as '
         '"2024-05-01T00:00:00Z" (UTC unless it names a zone)'
     )
 
