@@ -514,13 +514,17 @@ def enqueue_poll(subscription_id: int) -> None:
 def subscription_due_at(subscription: TriggerSubscription) -> dt.datetime:
     """When the subscription should be polled next.
 
-    After a failure: the backoff's time. Otherwise: the last poll plus the interval as it is now
-    (so a changed interval counts from the next dispatch), or at once if never polled.
+    After a failure: the backoff's time. In a backlog: straight after the last poll (its
+    follow-up poll is queued at once; this finds it again if that task was lost). Otherwise: the
+    last poll plus the interval as it is now (so a changed interval counts from the next
+    dispatch), or at once if never polled.
     """
     if subscription.consecutive_failures and subscription.next_poll_at is not None:
         return subscription.next_poll_at
     if subscription.last_poll_at is None:
         return subscription.created_at
+    if subscription.backlog_remaining is not None:
+        return subscription.last_poll_at
     return subscription.last_poll_at + dt.timedelta(minutes=subscription.poll_interval_minutes)
 
 
@@ -544,6 +548,7 @@ def polls_dispatch(
         "next_poll_at",
         "consecutive_failures",
         "poll_queued_at",
+        "backlog_remaining",
         "lease_owner",
         "lease_expires_at",
     )
@@ -553,12 +558,13 @@ def polls_dispatch(
         if due_at != subscription.next_poll_at:
             # Shown in the admin; follows interval changes within a minute.
             TriggerSubscription.objects.filter(pk=subscription.pk).update(next_poll_at=due_at)
-        if due_at > now:
-            continue
         running = subscription.lease_expires_at is not None and subscription.lease_expires_at > now
-        if running and not owner_is_dead(subscription.lease_owner):
+        interrupted = running and owner_is_dead(subscription.lease_owner)
+        if due_at > now and not interrupted:
+            continue
+        if running and not interrupted:
             continue  # a poll is running
-        lost = running or (
+        lost = interrupted or (
             lost_queued_before is not None
             and subscription.poll_queued_at is not None
             and subscription.poll_queued_at <= lost_queued_before

@@ -289,3 +289,18 @@ def test_a_starting_worker_requeues_runs_whose_tasks_were_lost(shop, clock, monk
     assert runs.runs_enqueue_due() == []  # queued a moment ago: its task is waiting
     assert runs.runs_enqueue_due(lost_queued_before=clock.now) == [event.pk]
     assert queued == [event.pk]
+
+
+def test_a_backlog_whose_follow_up_poll_was_lost_is_due_again(shop, make_automation, monkeypatch):
+    automation = make_automation()
+    queued = []
+    monkeypatch.setattr(polling, "enqueue_poll", queued.append)
+    now = timezone.now()
+    TriggerSubscription.objects.filter(automation=automation).update(
+        last_poll_at=now - dt.timedelta(seconds=30),
+        backlog_remaining=5000,
+        poll_queued_at=now - dt.timedelta(seconds=30),
+    )
+    assert polling.polls_dispatch(now=now) == []  # its follow-up is waiting for a worker
+    later = now + dt.timedelta(seconds=polling.QUEUED_GRACE_SECONDS)
+    assert polling.polls_dispatch(now=later) == [automation.trigger.pk]  # well within 5 minutes
