@@ -338,7 +338,13 @@ def _failed(result: _Attempt, error_class: str, message: str) -> _Attempt:
 
 def _note_error(result: _Attempt, error: MagentoError) -> None:
     result.error_class = type(error).__name__
-    result.error_message = error.message + (f" ({'; '.join(error.errors)})" if error.errors else "")
+    message = error.message + (f" ({'; '.join(error.errors)})" if error.errors else "")
+    kind = type(error).default_message
+    if is_transient(error) and kind not in message:
+        # The store's own words for a passing fault are terse ("Too Many Requests"): say what
+        # kind of failure it is first.
+        message = f"{kind} ({message})"
+    result.error_message = message
     result.request_method = error.method or result.request_method
     result.request_path = error.path or result.request_path
     answer: dict[str, Any] = {"status": error.status, "message": error.raw_message}
