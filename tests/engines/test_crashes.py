@@ -21,6 +21,9 @@ from tests.engines.portal import PortalError
 from tests.engines.test_workers import log_in
 from tests.helpers import PASSWORD
 
+# Each test waits for its processes with limits of its own, longer than the suite's default.
+pytestmark = pytest.mark.timeout(600)
+
 ORDERS = 10_000
 EVENTS = "automations_triggerevent"
 RUNS = "automations_actionrun"

@@ -146,6 +146,8 @@ def staff_clicks(web_url: str, automation_ids: list[int], stop: threading.Event,
             answers[answer.status_code] += 1
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(LOAD_SECONDS + 4 * START_LIMIT)
 @pytest.mark.parametrize("portal", ["sqlite"], indirect=True)
 def test_a_minute_of_load_on_sqlite_without_database_is_locked(portal, sandbox_factory):
     shop = sandbox_factory(seed={"customers": 3, "products": 3, "orders": 0})
