@@ -304,6 +304,11 @@ class ActionRun(models.Model):
     max_attempts = models.PositiveSmallIntegerField(default=DEFAULT_MAX_ATTEMPTS)
     # One entry per attempt: {"attempt", "started_at", "finished_at", "outcome", "error"}.
     attempt_log = models.JSONField(default=list, blank=True)
+    # The process running it ("host:pid"): a run whose process has stopped is resolved at once.
+    worker = models.CharField(max_length=64, blank=True, default="")
+    # What a create noted before sending (the order's shipments so far), kept while it runs so
+    # a run whose worker stopped can still tell whether its write reached the store.
+    memo = models.JSONField(null=True, blank=True)
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

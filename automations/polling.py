@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import platform
 import time
 import uuid
 from collections.abc import Callable
@@ -43,6 +41,7 @@ from automations.runs import runs_create_for_events, runs_enqueue_for_events
 from automations.triggers import Trigger, get_trigger
 from automations.triggers._base import OptionsError
 from automations.triggers.customer_updated import changed_fields
+from automations.workers import owner_is_dead, this_worker
 from connections.clients import ConnectionUnusable, connection_client_for_task
 from connections.models import Connection, ConnectionStatus
 from magento import errors as magento_errors
@@ -124,17 +123,38 @@ def cursor_as_dict(position: KeysetPosition | None) -> dict[str, Any] | None:
 
 def new_lease_owner() -> str:
     """A name for one poll: host, process and a random part."""
-    return f"{platform.node()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{this_worker()}:{uuid.uuid4().hex[:8]}"
 
 
 def _lease_take(subscription_id: int, owner: str, now: dt.datetime) -> bool:
     # One conditional UPDATE: whoever's WHERE still matches when it runs wins, on SQLite (one
     # writer at a time) as on PostgreSQL (the WHERE is checked again after the row lock).
+    expires = now + dt.timedelta(seconds=LEASE_SECONDS)
     taken = (
         TriggerSubscription.objects.filter(pk=subscription_id)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
-        .update(lease_owner=owner, lease_expires_at=now + dt.timedelta(seconds=LEASE_SECONDS))
+        .update(lease_owner=owner, lease_expires_at=expires)
     )
+    if taken == 1:
+        return True
+    # A lease whose poller was killed on this machine is taken over at once; matching the old
+    # owner exactly means two pollers taking it over cannot both win.
+    holder = (
+        TriggerSubscription.objects.filter(pk=subscription_id)
+        .values_list("lease_owner", flat=True)
+        .first()
+    )
+    if not holder or not owner_is_dead(holder):
+        return False
+    taken = TriggerSubscription.objects.filter(pk=subscription_id, lease_owner=holder).update(
+        lease_owner=owner, lease_expires_at=expires
+    )
+    if taken == 1:
+        logger.warning(
+            "Subscription %s: took over the lease of %s, whose process has stopped",
+            subscription_id,
+            holder,
+        )
     return taken == 1
 
 
@@ -508,21 +528,29 @@ def enqueue_poll(subscription_id: int) -> None:
 def subscription_due_at(subscription: TriggerSubscription) -> dt.datetime:
     """When the subscription should be polled next.
 
-    After a failure: the backoff's time. Otherwise: the last poll plus the interval as it is now
-    (so a changed interval counts from the next dispatch), or at once if never polled.
+    After a failure: the backoff's time. In a backlog: straight after the last poll (its
+    follow-up poll is queued at once; this finds it again if that task was lost). Otherwise: the
+    last poll plus the interval as it is now (so a changed interval counts from the next
+    dispatch), or at once if never polled.
     """
     if subscription.consecutive_failures and subscription.next_poll_at is not None:
         return subscription.next_poll_at
     if subscription.last_poll_at is None:
         return subscription.created_at
+    if subscription.backlog_remaining is not None:
+        return subscription.last_poll_at
     return subscription.last_poll_at + dt.timedelta(minutes=subscription.poll_interval_minutes)
 
 
-def polls_dispatch(*, now: dt.datetime | None = None) -> list[int]:
+def polls_dispatch(
+    *, now: dt.datetime | None = None, lost_queued_before: dt.datetime | None = None
+) -> list[int]:
     """Queue a poll of each enabled subscription that is due and not already queued or running.
 
     Run every minute by the one Django-Q2 schedule. A worker that was down finds each due
-    subscription once, however many slots it missed. Returns the ids queued.
+    subscription once, however many slots it missed. A poll whose process on this machine has
+    stopped does not count as running. `lost_queued_before` (a worker starting up) counts polls
+    queued before then as lost with the worker that had taken them. Returns the ids queued.
     """
     now = now or timezone.now()
     queued: list[int] = []
@@ -534,6 +562,8 @@ def polls_dispatch(*, now: dt.datetime | None = None) -> list[int]:
         "next_poll_at",
         "consecutive_failures",
         "poll_queued_at",
+        "backlog_remaining",
+        "lease_owner",
         "lease_expires_at",
     )
     grace = dt.timedelta(seconds=QUEUED_GRACE_SECONDS)
@@ -542,11 +572,19 @@ def polls_dispatch(*, now: dt.datetime | None = None) -> list[int]:
         if due_at != subscription.next_poll_at:
             # Shown in the admin; follows interval changes within a minute.
             TriggerSubscription.objects.filter(pk=subscription.pk).update(next_poll_at=due_at)
-        if due_at > now:
+        running = subscription.lease_expires_at is not None and subscription.lease_expires_at > now
+        interrupted = running and owner_is_dead(subscription.lease_owner)
+        if due_at > now and not interrupted:
             continue
-        if subscription.lease_expires_at is not None and subscription.lease_expires_at > now:
+        if running and not interrupted:
             continue  # a poll is running
-        if subscription.poll_queued_at is not None and subscription.poll_queued_at > now - grace:
+        lost = interrupted or (
+            lost_queued_before is not None
+            and subscription.poll_queued_at is not None
+            and subscription.poll_queued_at <= lost_queued_before
+        )
+        queued_at = subscription.poll_queued_at
+        if queued_at is not None and queued_at > now - grace and not lost:
             continue  # a poll is waiting for a worker
         with transaction.atomic():
             claimed = (

@@ -34,6 +34,7 @@ from automations.models import (
     StartedBy,
     TriggerEvent,
 )
+from automations.workers import owner_is_dead, this_host, this_worker
 from connections import diagnosis as dx
 from connections.clients import ConnectionUnusable, connection_client_for_task, connection_secrets
 from connections.models import Connection
@@ -161,6 +162,8 @@ def _claim(run: ActionRun, now: dt.datetime) -> bool:
             started_at=now,
             next_attempt_at=None,
             attempts=F("attempts") + 1,
+            worker=this_worker(),
+            memo=None,
         )
     )
     if claimed:
@@ -206,6 +209,8 @@ def _run_once(
         "error_message": _scrub(attempt.error_message, secrets),
         "attempt_log": [*(run.attempt_log or []), entry],
         "duration_ms": entry["duration_ms"],
+        "worker": "",
+        "memo": None,
     }
     if attempt.outcome in (RETRY, UNKNOWN) and run.attempts < run.max_attempts:
         delay = attempt.retry_in if attempt.retry_in is not None else 0
@@ -238,6 +243,11 @@ def _run_once(
     return run.status == RunStatus.SUCCEEDED
 
 
+def _running(run: ActionRun):
+    """The run, while this attempt still holds it."""
+    return ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts)
+
+
 def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
     result = _Attempt()
     try:
@@ -260,6 +270,9 @@ def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
         return _failed(result, type(problem).__name__, f"The step's inputs are wrong: {message}")
     result.changes["inputs"] = _scrub(action.redacted(cleaned), secrets)
     result.changes["subject"] = action.subject(cleaned)[:255]
+    # Kept before anything is sent: if this process dies, the recovery knows what was asked.
+    _running(run).update(inputs=result.changes["inputs"], subject=result.changes["subject"])
+    action.memo_saver = lambda memo: _running(run).update(memo=memo)
     if run.connection_id is None:
         return _failed(
             result,
@@ -347,7 +360,13 @@ def _failed(result: _Attempt, error_class: str, message: str) -> _Attempt:
 
 def _note_error(result: _Attempt, error: MagentoError) -> None:
     result.error_class = type(error).__name__
-    result.error_message = error.message + (f" ({'; '.join(error.errors)})" if error.errors else "")
+    message = error.message + (f" ({'; '.join(error.errors)})" if error.errors else "")
+    kind = type(error).default_message
+    if is_transient(error) and kind not in message:
+        # The store's own words for a passing fault are terse ("Too Many Requests"): say what
+        # kind of failure it is first.
+        message = f"{kind} ({message})"
+    result.error_message = message
     result.request_method = error.method or result.request_method
     result.request_path = error.path or result.request_path
     answer: dict[str, Any] = {"status": error.status, "message": error.raw_message}
@@ -408,11 +427,17 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
 # -- the dispatcher's two jobs -----------------------------------------------------------------
 
 
-def runs_enqueue_due(*, now: dt.datetime | None = None) -> list[int]:
+def runs_enqueue_due(
+    *, now: dt.datetime | None = None, lost_queued_before: dt.datetime | None = None
+) -> list[int]:
     """Queue the events whose next step is due: a retry whose time has come, or a run whose
-    task was lost (still waiting long after it was queued). Returns the event ids queued."""
+    task was lost (still waiting long after it was queued). `lost_queued_before` (a worker
+    starting up) counts runs queued before then as lost too: the tasks a killed worker had taken
+    went with it. Returns the event ids queued."""
     now = now or _now()
     lost_before = now - dt.timedelta(seconds=settings.ACTION_RUN_REQUEUE_AFTER_SECONDS)
+    if lost_queued_before is not None:
+        lost_before = max(lost_before, lost_queued_before)
     due = (
         ActionRun.objects.filter(status=RunStatus.PENDING, event__isnull=False)
         .filter(
@@ -427,41 +452,100 @@ def runs_enqueue_due(*, now: dt.datetime | None = None) -> list[int]:
     return event_ids
 
 
-def runs_fail_stuck(*, now: dt.datetime | None = None) -> int:
-    """Fail runs left "running" longer than a task may live (the worker died or was killed).
+FOUND_AFTER_STOP = "found in the store after the worker stopped"
 
-    They are not tried again: the step may have changed the store before the worker stopped.
+
+def runs_fail_stuck(*, now: dt.datetime | None = None) -> int:
+    """Resolve the runs left "running" by a worker that stopped; returns how many.
+
+    Stopped means: running longer than a task may live (the worker timed out, or died on
+    another machine), or run by a process of this machine that no longer exists (killed), which
+    is known at once. Such a run is not tried again, since the step may have changed the store.
+    A create looks in the store first: when the record it was making is there, the run
+    succeeds with it and the event's later steps go on; otherwise it fails, saying to check.
     """
     now = now or _now()
     timeout = int(settings.Q_CLUSTER.get("timeout") or 240)
     cutoff = now - dt.timedelta(seconds=timeout)
-    count = 0
-    for run in ActionRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff):
-        entry = {
-            "attempt": run.attempts,
-            "started_at": run.started_at.isoformat(),
-            "finished_at": now.isoformat(),
-            "outcome": FAILED,
-            "error": STUCK,
-        }
-        failed = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+    stuck = list(ActionRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff))
+    on_this_host = ActionRun.objects.filter(
+        status=RunStatus.RUNNING, worker__startswith=f"{this_host()}:"
+    ).exclude(pk__in=[run.pk for run in stuck])
+    stuck += [run for run in on_this_host if owner_is_dead(run.worker)]
+    return sum(1 for run in stuck if _stuck_resolve(run, now=now, timeout=timeout))
+
+
+def _stuck_resolve(run: ActionRun, *, now: dt.datetime, timeout: int) -> bool:
+    entry: dict[str, Any] = {
+        "attempt": run.attempts,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": now.isoformat(),
+        "outcome": FAILED,
+        "error": STUCK,
+    }
+    fields: dict[str, Any] = {"finished_at": now, "worker": "", "memo": None}
+    found, lookup_failure = _stuck_lookup(run)
+    if found is not None:
+        secrets = _secrets(run.connection_id)
+        entry.update(outcome=OK, error="", note=FOUND_AFTER_STOP)
+        fields.update(
+            status=RunStatus.SUCCEEDED,
+            output=_scrub(found.output, secrets),
+            response=_scrub(found.response, secrets),
+            request_method=found.request_method,
+            request_path=found.request_path[:1000],
+            error_class="",
+            error_message="",
+        )
+    else:
+        fields.update(
             status=RunStatus.FAILED,
-            finished_at=now,
             error_class="StuckRun",
             error_message=(
                 f"The worker stopped while this step was running (it ran longer than {timeout} "
                 "seconds, or the worker was restarted). It may or may not have changed the "
-                "store: check the store before running it again."
+                f"store: check the store before running it again.{lookup_failure}"
             ),
-            attempt_log=[*(run.attempt_log or []), entry],
         )
-        if failed:
-            count += 1
-            if run.event_id is not None:
-                _skip_after(run)
-            run.refresh_from_db()
-            alerts_run_finished(run=run)
-    return count
+    fields["attempt_log"] = [*(run.attempt_log or []), entry]
+    resolved = ActionRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts, worker=run.worker
+    ).update(**fields)
+    if not resolved:
+        return False
+    logger.warning("Run %s: its worker %s stopped; %s", run.pk, run.worker or "?", entry)
+    if run.event_id is not None:
+        if found is not None:
+            _enqueue([run.event_id])  # the later steps go on
+        else:
+            _skip_after(run)
+    run.refresh_from_db()
+    alerts_run_finished(run=run)
+    return True
+
+
+def _stuck_lookup(run: ActionRun) -> tuple[ActionResult | None, str]:
+    """For a create: the record it made, if the store has it; else (None, why not looked)."""
+    try:
+        action = get_action(run.action_id)
+    except KeyError:
+        return None, ""
+    if not action.creates or run.connection_id is None or not isinstance(run.inputs, dict):
+        return None, ""
+    previous = (run.attempt_log or [])[-1] if run.attempt_log else {}
+    action.memo = dict(run.memo or previous.get("memo") or {})
+    try:
+        client = connection_client_for_task(run.connection_id, **CLIENT_OPTIONS)
+    except ConnectionUnusable as unusable:
+        return None, f" (The portal could not look: {unusable.message})"
+    try:
+        return action.find_existing(client, run.inputs), ""
+    except MagentoError as error:
+        return None, f" (The portal could not look in the store: {error.message})"
+    except (KeyError, TypeError, ValueError):
+        return None, ""  # the inputs were not recorded in full: nothing to look for
+    finally:
+        client.close()
 
 
 # -- manual runs ---------------------------------------------------------------------------------

@@ -341,6 +341,11 @@ class MagentoClient:
         # From here on the request may have reached the store.
         if not idempotent:
             failed = f"The connection to {where} failed after the request was sent"
+            if isinstance(failure, requests.exceptions.ReadTimeout):
+                failed = (
+                    f"{where} did not answer within {self.timeout[1]:g} seconds after the "
+                    "request was sent"
+                )
             return UnknownOutcomeError.because(failed, **context), False
         if isinstance(failure, requests.exceptions.ReadTimeout):
             message = f"{where} did not answer within {self.timeout[1]:g} seconds."

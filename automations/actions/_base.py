@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -122,6 +123,14 @@ class Action:
         # Facts a create notes before it sends (e.g. the order's shipments so far), which
         # find_existing uses after an unknown outcome; runs keep them between attempts.
         self.memo: dict[str, Any] = {}
+        # Set by the run: keeps the memo in the run record (see save_memo).
+        self.memo_saver: Callable[[dict[str, Any]], None] | None = None
+
+    def save_memo(self) -> None:
+        """Keep the memo in the run record now, before a write is sent: a worker killed while
+        waiting for the answer leaves it for the recovery to look with."""
+        if self.memo_saver is not None:
+            self.memo_saver(dict(self.memo))
 
     def validate(self, values: dict[str, Any]) -> dict[str, Any]:
         """Cleaned values, or ActionInputError naming each bad input.

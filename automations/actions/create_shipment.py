@@ -234,6 +234,7 @@ class CreateShipment(Action):
         self.memo["shipments_before"] = [
             shipment.get("entity_id") for shipment in client.shipments.for_order(order_id)
         ]
+        self.save_memo()
         path = f"/V1/order/{order_id}/ship"
         try:
             shipment_id = client.shipments.create(

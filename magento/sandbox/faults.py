@@ -23,7 +23,8 @@ KINDS = (
     "expired_token",  # the generic 401, as for an expired or revoked token
     "redirect",  # 301 to the same address on https://, as a web server upgrading http
     "firewall",  # 403 HTML "Access denied" page, as a web application firewall answers
-    "apply_then_drop",  # carry the request out, then close the socket without the answer
+    "apply_then_drop",  # carry the request out, then close the socket without the answer (after
+    # `seconds`, when given: a write that times out after the store applied it)
     "repeat_answer",  # the previous 200 answer to the same route again (a stale cache or a
     # store that ignores filters and repeats its last page)
 )

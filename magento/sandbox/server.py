@@ -249,9 +249,10 @@ class SandboxServer:
         route, params = self._match(method, pieces)
         token_checked = route is not None and route.resources != ("anonymous",)
         drop_answer = False
+        hold_answer = 0.0
         for fault in self.faults.take(method, route_path, token_checked=token_checked):
             if fault.kind == "apply_then_drop":
-                drop_answer = True
+                drop_answer, hold_answer = True, fault.seconds
                 continue
             if fault.kind == "repeat_answer" and (method, route_path) in self._last_answers:
                 return self._last_answers[(method, route_path)]
@@ -261,7 +262,10 @@ class SandboxServer:
         answer = self._answer(method, route, params, query, headers, body, split, route_path)
         if answer[0] == 200 and route is not None and route.action.endswith("_search"):
             self._last_answers[(method, route_path)] = answer
-        # The store did the work (or refused it) but the answer never reaches the caller.
+        # The store did the work (or refused it) but the answer never reaches the caller; with
+        # `seconds` the connection hangs that long first (the caller's read timeout comes first).
+        if drop_answer and hold_answer > 0:
+            self.sleep(hold_answer)
         return None if drop_answer else answer
 
     def _answer(self, method, route, params, query, headers, body, split, route_path) -> tuple:

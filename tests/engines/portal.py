@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -99,6 +100,41 @@ class PortalProcesses:
         """Run Python `code` in a fresh process with the portal's settings; what it printed."""
         return self.manage("shell", "--no-imports", "--command", code)
 
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of one SELECT on the portal's database, read directly (no Django, no process)."""
+        if self.engine == "sqlite":
+            path = self.database_url.removeprefix("sqlite:///")
+            with contextlib.closing(sqlite3.connect(path, timeout=30)) as database:
+                return database.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.database_url, connect_timeout=10) as database:
+            return database.execute(sql).fetchall()
+
+    def value(self, sql: str):
+        """The one value a SELECT gives."""
+        return self.query(sql)[0][0]
+
+    def wait_for(self, what: str, check, limit: float = START_LIMIT, *, alive=()) -> None:
+        """Wait until `check()` is true; PortalError naming `what` if not within `limit`
+        seconds, or if one of the processes named in `alive` exits first."""
+        deadline = time.monotonic() + limit
+        while not check():
+            for name in alive:
+                self._check_alive(name)
+            if time.monotonic() > deadline:
+                logs = "".join(f"\n--- {name} ---\n{self.log(name)[-3000:]}" for name in alive)
+                raise PortalError(f"not done within {limit:.0f}s: {what}{logs}")
+            time.sleep(0.05)
+
+    def pid_group(self, pid: int) -> str | None:
+        """The name of the started process whose group `pid` belongs to (its children too)."""
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            return None
+        return next((n for n, p in self.processes.items() if p.pid == group), None)
+
     # --- long-running processes ---
 
     def start(self, name: str, *args: str, **variables: str) -> subprocess.Popen:
@@ -121,9 +157,12 @@ class PortalProcesses:
         return process
 
     def start_worker(self, name: str = "worker", **variables: str) -> subprocess.Popen:
-        """Start a qcluster (e.g. Q_WORKERS="1" for one worker process) and wait until it runs."""
+        """Start a qcluster (e.g. Q_WORKERS="1" for one worker process) and wait until it runs.
+
+        A worker started again after a kill appends to its log; only the new part counts."""
+        before = len(self.log(name))
         process = self.start(name, "qcluster", **{WORKER_VARIABLE: name, **variables})
-        self.wait_for_log(name, "running.")
+        self.wait_for_log(name, "running.", after=before)
         return process
 
     def start_web(self, name: str = "web") -> str:
@@ -145,10 +184,13 @@ class PortalProcesses:
                 )
             time.sleep(0.2)
 
-    def wait_for_log(self, name: str, text: str, limit: float = START_LIMIT) -> None:
-        """Wait until the process `name` has logged `text`; PortalError if it exits first."""
+    def wait_for_log(
+        self, name: str, text: str, limit: float = START_LIMIT, *, after: int = 0
+    ) -> None:
+        """Wait until the process `name` has logged `text` (past the first `after` characters);
+        PortalError if it exits first."""
         deadline = time.monotonic() + limit
-        while text not in self.log(name):
+        while text not in self.log(name)[after:]:
             self._check_alive(name)
             if time.monotonic() > deadline:
                 raise PortalError(

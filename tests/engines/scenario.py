@@ -1,0 +1,66 @@
+"""Set-ups the engine tests run inside a portal process (PortalProcesses.shell), with the
+portal's own settings and keys: a connection to the sandbox store and automations on it.
+
+Workers and shells import this module by its name, so it must stay importable from the project
+folder, and it imports the portal only inside its functions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+
+def make_automation(spec: str) -> None:
+    """Create the connection (once) and an automation from a JSON spec; print their ids.
+
+    spec: {"store": {store_domain, consumer_key, consumer_secret, access_token,
+    access_token_secret}, "name", "trigger_id", "options", "steps": [[action_id, inputs], ...]}
+    """
+    from automations.models import AutomationStep
+    from automations.services import automation_create
+    from connections.models import AuthMethod, Connection
+
+    wanted = json.loads(spec)
+    store = wanted["store"]
+    connection = Connection.objects.filter(name="Sandbox").first() or Connection.objects.create(
+        name="Sandbox",
+        status="verified",
+        auth_method=AuthMethod.INTEGRATION_TOKEN,
+        **store,
+    )
+    automation = automation_create(
+        name=wanted["name"],
+        connection=connection,
+        trigger_id=wanted.get("trigger_id", "order_created"),
+        options=wanted.get("options") or {"start": "all"},
+        poll_interval_minutes=wanted.get("poll_interval_minutes", 5),
+    )
+    for position, (action_id, inputs) in enumerate(wanted.get("steps", []), start=1):
+        AutomationStep.objects.create(
+            automation=automation,
+            position=position,
+            action_id=action_id,
+            connection=connection,
+            inputs=inputs,
+        )
+    print(
+        json.dumps(
+            {
+                "automation": automation.pk,
+                "subscription": automation.trigger.pk,
+                "connection": connection.pk,
+            }
+        )
+    )
+
+
+def queue_polls(subscription_ids: list[int], *, rounds: int, pause: float) -> None:
+    """Queue a poll of each subscription, `rounds` times, `pause` seconds apart (a dispatcher in
+    a hurry: polls asked for more often than they can finish)."""
+    from automations.polling import enqueue_poll
+
+    for _ in range(rounds):
+        for subscription_id in subscription_ids:
+            enqueue_poll(subscription_id)
+        time.sleep(pause)
