@@ -250,16 +250,21 @@ def serve(
 
 @contextlib.contextmanager
 def _stop_on_sigterm(stop: threading.Event):
-    """While serving, SIGTERM sets `stop` (a clean stop, like Ctrl+C) instead of killing the
-    process mid-answer; signals can only be caught in the main thread."""
+    """While serving, SIGTERM and Ctrl+C (SIGINT) set `stop` (a clean stop) instead of killing
+    the process mid-answer, or raising KeyboardInterrupt wherever the main thread happens to be
+    (even while it writes the banner); signals can only be caught in the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    previous = {
+        signum: signal.signal(signum, lambda _signum, _frame: stop.set())
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: list[str] | None = None) -> None:

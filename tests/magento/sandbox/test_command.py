@@ -362,3 +362,22 @@ def test_interrupted_seeding_releases_the_port(monkeypatch):
 
     with socket.socket() as again:
         again.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_signal_while_the_banner_is_written_still_stops_cleanly(stop_signal):
+    # Ctrl+C used to raise KeyboardInterrupt wherever the main thread was; arriving while the
+    # banner was written it escaped as a traceback. Both signals now only ask to stop.
+    sandbox = cli.build(
+        {"port": 0, "seed_customers": 0, "seed_products": 0, "seed_orders": 0}, environ={}
+    )
+    written = []
+
+    def write(text):
+        written.append(text)
+        if len(written) == 1:
+            os.kill(os.getpid(), stop_signal)  # in the middle of writing the banner
+
+    cli.serve(sandbox, write=write)
+    assert written[-1] == "Stopping."
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
