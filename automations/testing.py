@@ -166,20 +166,27 @@ def _store_error(item: StepReport, problem: Exception, secrets: list[str]) -> No
 _CLIENT_PROBLEMS = (ActionRefused, MagentoError, PlainHttpNotAllowed, *dx.UNREADABLE_ERRORS)
 
 
-def _read(item: StepReport, action, step, cleaned, secrets) -> None:
-    item.mode = READ
+def _with_client(item: StepReport, step, secrets, call):
+    """call(client) with the step's client; a problem is stored on `item` and gives None."""
     try:
         client = _client(step)
     except _CLIENT_PROBLEMS as problem:
         _store_error(item, problem, secrets)
-        return
+        return None
     try:
-        result = action.run(client, cleaned)
+        return call(client)
     except _CLIENT_PROBLEMS as problem:
         _store_error(item, problem, secrets)
-        return
+        return None
     finally:
         client.close()
+
+
+def _read(item: StepReport, action, step, cleaned, secrets) -> None:
+    item.mode = READ
+    result = _with_client(item, step, secrets, lambda client: action.run(client, cleaned))
+    if result is None:
+        return
     item.ok = True
     item.request_method, item.request_path = result.request_method, result.request_path
     item.answer = _scrub(result.output, secrets)
@@ -187,18 +194,9 @@ def _read(item: StepReport, action, step, cleaned, secrets) -> None:
 
 def _plan(item: StepReport, action, step, cleaned, secrets) -> None:
     item.mode = PLANNED
-    try:
-        client = _client(step)
-    except _CLIENT_PROBLEMS as problem:
-        _store_error(item, problem, secrets)
+    planned = _with_client(item, step, secrets, lambda client: action.plan(client, cleaned))
+    if planned is None:
         return
-    try:
-        planned = action.plan(client, cleaned)
-    except _CLIENT_PROBLEMS as problem:
-        _store_error(item, problem, secrets)
-        return
-    finally:
-        client.close()
     item.ok = True
     item.request_method, item.request_path = planned.method, planned.path
     item.request_body = _scrub(planned.body, secrets)

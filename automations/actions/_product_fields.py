@@ -38,6 +38,9 @@ DETAIL_INPUTS = (
     ActionInput("short_description", "Short description", multiline=True),
     CUSTOM_ATTRIBUTES,
 )
+# Their names, in that order: what create_product sets besides its identity, and what
+# update_product may change besides name and price.
+DETAIL_FIELDS = tuple(item.name for item in DETAIL_INPUTS)
 
 
 # Fields of the product itself; stock and descriptions go elsewhere in Magento's body.

@@ -6,6 +6,7 @@ from typing import Any
 
 from automations.actions._base import Action, ActionInput, ActionResult, PlannedRequest
 from automations.actions._product_fields import (
+    DETAIL_FIELDS,
     DETAIL_INPUTS,
     PRODUCT_OUTPUT_FIELDS,
     SKU,
@@ -44,21 +45,7 @@ class CreateProduct(Action):
         product = {"sku": values["sku"], "name": values["name"], "price": values["price"]}
         product["attribute_set_id"] = values.get("attribute_set_id") or self.default_set(client)
         product["type_id"] = values["type_id"]
-        product.update(
-            product_fields(
-                values,
-                (
-                    "status",
-                    "visibility",
-                    "weight",
-                    "qty",
-                    "is_in_stock",
-                    "description",
-                    "short_description",
-                    "custom_attributes",
-                ),
-            )
-        )
+        product.update(product_fields(values, DETAIL_FIELDS))
         return product
 
     def default_set(self, client: Any) -> int:

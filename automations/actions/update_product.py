@@ -12,6 +12,7 @@ from automations.actions._base import (
     PlannedRequest,
 )
 from automations.actions._product_fields import (
+    DETAIL_FIELDS,
     DETAIL_INPUTS,
     PRODUCT_OUTPUT_FIELDS,
     SKU,
@@ -21,18 +22,8 @@ from magento.resources import sku_path
 from magento.store_domain import validate_store_code
 
 ALL_STORE_VIEWS = "all"
-CHANGEABLE = (
-    "name",
-    "price",
-    "status",
-    "visibility",
-    "weight",
-    "qty",
-    "is_in_stock",
-    "description",
-    "short_description",
-    "custom_attributes",
-)
+# The fields an update may change: what a create sets, but the identity (SKU, set, type).
+CHANGEABLE = ("name", "price", *DETAIL_FIELDS)
 
 
 class UpdateProduct(Action):
