@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from automations.admin_runs import _action_label, audit_entries, status_badge
 from automations.history_admin import EXECUTE_PERMISSION, ChoicesFilter, HistoryAdmin, pretty_json
-from automations.models import ActionRun, TriggerEvent
+from automations.models import ActionRun, RunStatus, TriggerEvent
 from automations.services import events_replay_selected
 from automations.triggers import get_trigger, trigger_choices
 
@@ -28,6 +28,40 @@ class TriggerFilter(ChoicesFilter):
     parameter_name = "trigger"
     field_name = "trigger_id"
     choices_from = staticmethod(trigger_choices)
+
+
+class EventRunStatusFilter(admin.SimpleListFilter):
+    """Did the automation work for this record? From the event's runs, each looked up through
+    the runs' (event, step) index while the events are read newest first."""
+
+    title = "run status"
+    parameter_name = "run_status"
+    WAITING = (RunStatus.PENDING, RunStatus.RUNNING)
+
+    def lookups(self, request, model_admin):
+        return (
+            ("failed", "Failed"),
+            ("waiting", "Waiting or running"),
+            ("succeeded", "Succeeded"),
+            ("none", "No runs"),
+        )
+
+    def queryset(self, request, queryset):
+        runs = ActionRun.objects.filter(event=OuterRef("pk"))
+        value = self.value()
+        if value == "failed":
+            return queryset.filter(Exists(runs.filter(status=RunStatus.FAILED)))
+        if value == "waiting":
+            return queryset.filter(Exists(runs.filter(status__in=self.WAITING)))
+        if value == "succeeded":
+            unfinished = (RunStatus.FAILED, *self.WAITING)
+            return queryset.filter(
+                Exists(runs.filter(status=RunStatus.SUCCEEDED)),
+                ~Exists(runs.filter(status__in=unfinished)),
+            )
+        if value == "none":
+            return queryset.filter(~Exists(runs))
+        return queryset
 
 
 def event_search(term: str) -> Q:
@@ -61,6 +95,7 @@ class TriggerEventAdmin(HistoryAdmin):
     )
     list_display_links = ("id",)
     list_filter = (
+        EventRunStatusFilter,
         TriggerFilter,
         "automation",
         "connection",

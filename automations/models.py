@@ -130,19 +130,32 @@ class TriggerSubscription(TimeStampedModel):
 class TriggerEvent(models.Model):
     """One record a trigger found (or a replay of one): the input of the automation's steps."""
 
+    # No index of their own: each leads an index below (with the date), and every index is
+    # written again for every event stored (`make bench`).
     subscription = models.ForeignKey(
         TriggerSubscription,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="events",
+        db_index=False,
     )
     automation = models.ForeignKey(
-        Automation, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Automation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_index=False,
     )
     automation_name = models.CharField(max_length=200, blank=True, default="")
     connection = models.ForeignKey(
-        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Connection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     trigger_id = models.CharField(max_length=64)
     entity_id = models.BigIntegerField("Magento id")
@@ -266,8 +279,14 @@ class ActionRun(models.Model):
     event = models.ForeignKey(
         TriggerEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
     )
+    # No index of its own (nor has connection): each leads an index below, with the date.
     automation = models.ForeignKey(
-        Automation, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+        Automation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
     )
     automation_name = models.CharField(max_length=200, blank=True, default="")
     step = models.ForeignKey(
@@ -276,7 +295,12 @@ class ActionRun(models.Model):
     step_position = models.PositiveSmallIntegerField(null=True, blank=True)
     action_id = models.CharField("Action", max_length=64)
     connection = models.ForeignKey(
-        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Connection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     connection_name = models.CharField(max_length=100, blank=True, default="")
 

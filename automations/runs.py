@@ -12,6 +12,7 @@ have reached the store) looks in the store before anything is sent again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,7 +37,13 @@ from automations.models import (
 )
 from automations.workers import owner_is_dead, this_host, this_worker
 from connections import diagnosis as dx
-from connections.clients import ConnectionUnusable, connection_client_for_task, connection_secrets
+from connections.clients import (
+    ConnectionUnusable,
+    TaskClient,
+    connection_client_for_task,
+    connection_secrets,
+    connection_task_client,
+)
 from connections.models import Connection
 from magento.errors import MagentoError, UnknownOutcomeError, is_transient, retry_after
 
@@ -120,19 +127,26 @@ def event_runs_execute(event_id: int) -> list[ActionRun]:
     Stops at a step that is running elsewhere, waits for a retry, or failed (the later steps
     are then skipped). Returns the event's runs as they are afterwards.
     """
-    event = TriggerEvent.objects.filter(pk=event_id).first()
-    if event is None:
-        return []
+    # One read for the runs and their event (an event without runs has nothing to do).
+    runs = list(
+        ActionRun.objects.filter(event_id=event_id)
+        .select_related("event")
+        .order_by("step_position")
+    )
     outputs: dict[int, Any] = {}
-    for run in ActionRun.objects.filter(event_id=event_id).order_by("step_position"):
+    all_succeeded = True
+    for run in runs:
         if run.status == RunStatus.SUCCEEDED:
             outputs[run.step_position] = run.output
             continue
         if run.status != RunStatus.PENDING or not _run_once(
-            run, trigger=event.record, steps=outputs
+            run, trigger=run.event.record, steps=outputs
         ):
+            all_succeeded = False
             break
         outputs[run.step_position] = run.output
+    if all_succeeded:
+        return runs  # each run holds what was written to it: no second read
     return list(ActionRun.objects.filter(event_id=event_id).order_by("step_position"))
 
 
@@ -154,20 +168,25 @@ class _Attempt:
 
 
 def _claim(run: ActionRun, now: dt.datetime) -> bool:
+    # Only the run as it was read: every claim adds an attempt, so a run claimed (and put back)
+    # by another worker since is not claimed here, and the fields read are the row's own.
+    worker = this_worker()
     claimed = (
-        ActionRun.objects.filter(pk=run.pk, status=RunStatus.PENDING)
+        ActionRun.objects.filter(pk=run.pk, status=RunStatus.PENDING, attempts=run.attempts)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(
             status=RunStatus.RUNNING,
             started_at=now,
             next_attempt_at=None,
             attempts=F("attempts") + 1,
-            worker=this_worker(),
+            worker=worker,
             memo=None,
         )
     )
     if claimed:
-        run.refresh_from_db()
+        run.status, run.started_at, run.next_attempt_at = RunStatus.RUNNING, now, None
+        run.worker, run.memo = worker, None
+        run.attempts += 1
     return bool(claimed)
 
 
@@ -184,8 +203,15 @@ def _run_once(
     if not _claim(run, started):
         return False
     began = clock()
-    secrets = _secrets(run.connection_id)
-    attempt = _attempt(run, trigger, steps, literal_inputs, secrets)
+    task_client, unusable = _task_client(run.connection_id)
+    secrets = task_client.secrets() if task_client else _secrets(run.connection_id)
+    try:
+        attempt = _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable)
+    finally:
+        if task_client is not None:
+            task_client.release()
+    if task_client is not None:
+        secrets = task_client.secrets()  # with an admin token signed in for during the attempt
     finished = _now()
     entry = {
         "attempt": run.attempts,
@@ -248,7 +274,17 @@ def _running(run: ActionRun):
     return ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts)
 
 
-def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
+def _task_client(connection_id: int | None) -> tuple[TaskClient | None, ConnectionUnusable | None]:
+    """The run's client (kept between runs), or why the connection cannot be used."""
+    if connection_id is None:
+        return None, None
+    try:
+        return connection_task_client(connection_id, **CLIENT_OPTIONS), None
+    except ConnectionUnusable as unusable:
+        return None, unusable
+
+
+def _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable) -> _Attempt:
     result = _Attempt()
     try:
         action = get_action(run.action_id)
@@ -281,10 +317,9 @@ def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
         )
     previous = _last_attempt(run)
     action.memo = dict(previous.get("memo") or {})
-    try:
-        client = connection_client_for_task(run.connection_id, **CLIENT_OPTIONS)
-    except ConnectionUnusable as unusable:
+    if task_client is None:
         return _failed(result, "ConnectionUnusable", unusable.message)
+    client = task_client.client
     try:
         if action.creates and _outcome_unknown(previous):
             found = action.find_existing(client, cleaned)
@@ -319,8 +354,6 @@ def _attempt(run, trigger, steps, literal_inputs, secrets) -> _Attempt:
     except Exception as error:  # a bug: record it, never leave the run "running"
         logger.exception("Run %s of %s failed unexpectedly", run.pk, run.action_id)
         return _failed(result, type(error).__name__, "The portal failed while running this step.")
-    finally:
-        client.close()
 
 
 def _last_attempt(run: ActionRun) -> dict[str, Any]:
@@ -415,12 +448,33 @@ def _secrets(connection_id: int | None) -> list[str]:
 def _scrub(value: Any, secrets: list[str]) -> Any:
     if not secrets:
         return value
+    if isinstance(value, dict | list) and not _may_hold(value, secrets):
+        return value  # a whole answer (a product: thousands of strings) seldom holds one
+    return _scrub_each(value, secrets)
+
+
+def _may_hold(value: dict | list, secrets: list[str]) -> bool:
+    """False only when no secret can be in `value`: none is in its JSON text, and each would
+    be written there as it is (no character JSON escapes)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return True
+    for secret in secrets:
+        if secret in text or json.dumps(secret, ensure_ascii=False)[1:-1] != secret:
+            return True
+    return False
+
+
+def _scrub_each(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
         return dx.scrub(value, secrets)
     if isinstance(value, dict):
-        return {_scrub(key, secrets): _scrub(item, secrets) for key, item in value.items()}
+        return {
+            _scrub_each(key, secrets): _scrub_each(item, secrets) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
+        return [_scrub_each(item, secrets) for item in value]
     return value
 
 

@@ -86,6 +86,13 @@ def _fill(connection_row, automation, *, first: int, count: int) -> None:
             request_method="GET",
         ),
         {
+            # Run n belongs to event n (its first step), so the event list's run status filter
+            # finds what the run list's status filter finds.
+            "event_id": (
+                f"(SELECT id FROM {TriggerEvent._meta.db_table} "  # noqa: S608 (names, an int)
+                f"WHERE subscription_id = {int(automation.trigger.pk)} "
+                f"AND NOT is_replay AND dedup_key = {sql_text(vendor)})"
+            ),
             "status": RUN_STATUS_SQL,
             "subject": sql_sku(vendor),
             "request_path": f"'/V1/products/' || {sql_sku(vendor)}",

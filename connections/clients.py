@@ -3,6 +3,9 @@
 `connection_client` serves a person's request (a check, a manual run); background work uses
 `connection_client_for_task(connection_id)`, which raises one `ConnectionUnusable` (with a
 diagnosis code) for every reason a connection cannot be used, so a task catches one exception.
+A worker runs task after task on the same few connections: their clients are kept per process
+and thread (`connection_task_client`), checked against the row with one query each time, so a
+run neither decrypts the credentials nor opens a new HTTP connection to the store again.
 The admin token of a session connection is cached encrypted on the connection row and shared
 by the web and worker processes.
 """
@@ -12,9 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -260,23 +267,172 @@ def connection_client_for_task(connection_id: int, **overrides: Any) -> MagentoC
     """The client a background task uses for connection `connection_id`.
 
     Raises ConnectionUnusable for every reason the connection cannot be used; errors from the
-    store itself come later, from the client's calls, as magento.errors.
+    store itself come later, from the client's calls, as magento.errors. The client may be one
+    kept from an earlier task (closing it only closes its pooled HTTP connections).
     """
-    gone = ConnectionUnusable(
+    return connection_task_client(connection_id, **overrides).client
+
+
+@dataclass
+class TaskClient:
+    """A connection's client for background work, and what to scrub from what comes back."""
+
+    client: MagentoClient
+    # Every credential saved on the connection when the client was built (one decryption).
+    saved_secrets: tuple[str, ...]
+    kept: bool = False
+
+    def secrets(self) -> list[str]:
+        """The saved credentials and those the client's auth holds now (an admin token got
+        since), for scrubbing text that leaves the portal."""
+        live = self.client.auth.secrets() if self.client.auth is not None else ()
+        return [value for value in dict.fromkeys((*self.saved_secrets, *live)) if value]
+
+    def release(self) -> None:
+        """Done with it for now: a kept client stays open for the next task."""
+        if not self.kept:
+            self.client.close()
+
+
+# Clients kept per process: few connections serve many runs. One per connection, client options
+# and thread (a requests.Session is not meant to be shared by threads).
+TASK_CLIENTS_KEPT = 32
+_KEEPABLE_OPTION_TYPES = (bool, int, float, str, type(None))
+
+
+class TaskClientCache:
+    """A bounded, thread-safe store of TaskClients, each valid for one fingerprint of its
+    connection's row (see `_fingerprint`): a changed row builds a new client."""
+
+    def __init__(self, size: int = TASK_CLIENTS_KEPT) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[str, TaskClient]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, fingerprint: str) -> TaskClient | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] != fingerprint:
+                del self._entries[key]
+                stale = entry[1]
+            else:
+                self._entries.move_to_end(key)
+                return entry[1]
+        stale.client.close()
+        return None
+
+    def put(self, key: tuple, fingerprint: str, task_client: TaskClient) -> None:
+        dropped: list[TaskClient] = []
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                dropped.append(previous[1])
+            self._entries[key] = (fingerprint, task_client)
+            while len(self._entries) > self.size:
+                dropped.append(self._entries.popitem(last=False)[1][1])
+        for old in dropped:
+            if old is not task_client:
+                old.client.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        for _, task_client in entries:
+            task_client.client.close()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+task_clients = TaskClientCache()
+
+# What a client is built from, besides the credentials (read as stored, never decrypted here).
+_CLIENT_COLUMNS = (
+    "name",
+    "store_domain",
+    "store_code",
+    "verify_tls",
+    "timeout_seconds",
+    "allow_plain_http",
+    "auth_method",
+    "credentials_version",
+    "updated_at",
+)
+
+
+def _client_row(connection_id: int) -> tuple[str, str, str] | None:
+    """(name, store domain, fingerprint) of the connection, or None when it is gone.
+
+    The fingerprint covers what a kept client depends on: the client settings, the credentials
+    version and the encrypted credential columns as stored (every write of a credential, by a
+    save or an UPDATE, encrypts afresh, so it changes them even when the value is the same).
+    One plain query: it runs before every task, and the ORM would cost more than the database.
+    """
+    meta = Connection._meta
+    quote = db_connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in (*_CLIENT_COLUMNS, *SECRET_FIELDS)]
+    # Quoted names from the model; the id is a parameter.
+    sql = (
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [connection_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    digest = hashlib.sha256()
+    for value in row:
+        digest.update(
+            b"\0"
+            + (bytes(value) if isinstance(value, bytes | memoryview) else repr(value).encode())
+        )
+    return row[0], row[1], digest.hexdigest()
+
+
+def connection_task_client(connection_id: int, **overrides: Any) -> TaskClient:
+    """The client (kept or new) for connection `connection_id`, with its secrets to scrub.
+
+    One query checks the kept client against the connection's row; only a changed or new
+    row is decrypted and gets a new client. Options that are not plain values (a test's
+    `sleep` or `session`) always get a new client, closed by `release()`.
+    """
+    found = _client_row(connection_id)
+    if found is None:
+        raise _gone(connection_id)
+    name, store_domain, fingerprint = found
+    keepable = all(isinstance(value, _KEEPABLE_OPTION_TYPES) for value in overrides.values())
+    key = (connection_id, threading.get_ident(), tuple(sorted(overrides.items())))
+    if keepable:
+        kept = task_clients.get(key, fingerprint)
+        if kept is not None:
+            return kept
+    task_client = _task_client_build(connection_id, name, store_domain, overrides)
+    if keepable:
+        task_client.kept = True
+        task_clients.put(key, fingerprint, task_client)
+    return task_client
+
+
+def _gone(connection_id: int) -> ConnectionUnusable:
+    return ConnectionUnusable(
         CONNECTION_GONE,
         "The store connection no longer exists: it was deleted. Choose another connection.",
         connection_id=connection_id,
     )
-    shown = Connection.objects.filter(pk=connection_id).values("name", "store_domain").first()
-    if shown is None:
-        raise gone
-    name = shown["name"]
+
+
+def _task_client_build(connection_id: int, name: str, store_domain: str, overrides) -> TaskClient:
     try:
         # Credentials are decrypted as the row is read: a changed key fails here.
         connection = Connection.objects.get(pk=connection_id)
-        return connection_client(connection, **overrides)
+        client = connection_client(connection, **overrides)
+        return TaskClient(client, tuple(connection_secrets(connection)))
     except Connection.DoesNotExist:
-        raise gone from None
+        raise _gone(connection_id) from None
     except dx.UNREADABLE_ERRORS:
         code = dx.CREDENTIALS_UNREADABLE
     except InvalidStoreDomain as error:
@@ -295,7 +451,7 @@ def connection_client_for_task(connection_id: int, **overrides: Any) -> MagentoC
             f"Connection {name!r} cannot be used: {error}",
             connection_id=connection_id,
         ) from None
-    diagnosis = dx.make_diagnosis(code, host=shown["store_domain"])
+    diagnosis = dx.make_diagnosis(code, host=store_domain)
     raise ConnectionUnusable(
         code, f"Connection {name!r}: {diagnosis.message}", connection_id=connection_id
     )

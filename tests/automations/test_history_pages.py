@@ -194,6 +194,28 @@ def test_the_event_list_searches_keys_and_ids_and_filters(editor_client, automat
     assert "By trigger" in page and "By is replay" in page
 
 
+def test_the_event_list_filters_by_its_runs_status(editor_client, automation):
+    failed = history_event(automation, entity_id=1, key="failed@example.com")
+    history_run(failed, status=RunStatus.SUCCEEDED, position=1)
+    history_run(failed, status=RunStatus.FAILED, position=2)
+    waiting = history_event(automation, entity_id=2, key="waiting@example.com")
+    history_run(waiting, status=RunStatus.PENDING)
+    succeeded = history_event(automation, entity_id=3, key="done@example.com")
+    history_run(succeeded, status=RunStatus.SUCCEEDED)
+    history_event(automation, entity_id=4, key="none@example.com")
+    keys = ("failed", "waiting", "done", "none")
+
+    def shown(value):
+        page = editor_client.get(EVENTS, {"run_status": value}).content.decode()
+        return {key for key in keys if f"{key}@example.com" in page}
+
+    assert "By run status" in editor_client.get(EVENTS).content.decode()
+    assert shown("failed") == {"failed"}
+    assert shown("waiting") == {"waiting"}
+    assert shown("succeeded") == {"done"}
+    assert shown("none") == {"none"}
+
+
 def test_a_runs_page_tells_its_story(editor_client, automation):
     event = history_event(automation, entity_id=42, key="000000042")
     run = history_run(
