@@ -96,7 +96,7 @@ def key(record) -> tuple:
 @st.composite
 def records(draw, *, min_size=0, max_size=40, seconds=4, ids=None):
     """Customers over a few seconds (so many share one), with unique ids in any order."""
-    ids = ids or st.integers(1, 10_000)
+    ids = st.integers(1, 10_000) if ids is None else ids
     chosen = draw(st.lists(ids, min_size=min_size, max_size=max_size, unique=True))
     return [
         {"id": entity_id, "created_at": stamp(draw(st.integers(0, seconds)))}
