@@ -7,6 +7,9 @@ The guarantees, and where each is kept:
 - No duplicate events: a unique constraint on (subscription, dedup key); a page's events, its
   snapshots, its runs and the new cursor are written in one short transaction, after the page's
   request has been answered. A crash at any point leaves a state the next poll continues from.
+- Pages are pipelined: while a page is written, the next one is requested in a background
+  thread that does no database work (one request in flight; see _PageFetcher). A page whose
+  write fails ends the walk, and the page requested meanwhile is dropped unwritten.
 - One poll at a time: a lease in the subscription row, taken and renewed with conditional
   UPDATEs (works the same on SQLite and PostgreSQL).
 - Bounded work: a page budget and a time budget well below the worker timeout; while more
@@ -22,6 +25,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,6 +49,7 @@ from automations.workers import owner_is_dead, this_worker
 from connections.clients import ConnectionUnusable, connection_client_for_task
 from connections.models import Connection, ConnectionStatus
 from magento import errors as magento_errors
+from magento.auth import IntegrationTokenAuth, OAuth1Auth
 from magento.search import MAX_PAGE_SIZE, KeysetPage, KeysetPosition, format_magento_time
 
 logger = logging.getLogger(__name__)
@@ -288,20 +293,83 @@ def _walk(client, subscription, trigger, options, owner, result, **limits) -> No
     )
     cursor = _cursor_of(subscription)
     read = 0
-    while True:
-        # The request is made here, outside any transaction.
-        result.requests += 1
-        page = next(pages)
-        read += 1
-        result.fetched += page.fetched
-        cursor = _page_write(subscription, trigger, options, owner, page, cursor, result)
-        result.cursor = cursor_as_dict(cursor)
-        if not page.more:
-            result.more = False
-            return
-        if read >= limits["page_budget"] or limits["monotonic"]() >= limits["deadline"]:
-            result.more = True
-            return
+    with _PageFetcher(pages, result, background=_fetches_without_database(client)) as fetcher:
+        page = fetcher.first()
+        while True:
+            read += 1
+            result.fetched += page.fetched
+            # Decided before writing, so the next page is only asked for when it will be
+            # written (unless this page's write fails): the budgets bound the requests exactly.
+            another = (
+                page.more
+                and read < limits["page_budget"]
+                and limits["monotonic"]() < limits["deadline"]
+            )
+            if another:
+                fetcher.ask_next()  # requested while this page is written
+            cursor = _page_write(subscription, trigger, options, owner, page, cursor, result)
+            result.cursor = cursor_as_dict(cursor)
+            if not another:
+                result.more = page.more
+                return
+            page = fetcher.next()
+
+
+def _fetches_without_database(client) -> bool:
+    """Whether the client's requests leave the database alone, so they may run in another
+    thread. An integration token is a header; OAuth signs each request itself (the way of
+    signing a path it may learn and record only concerns paths with escaped characters, which
+    search paths do not have). An admin session reads its token from the connection row on
+    every request, so those walks fetch in the polling thread, one page after another."""
+    return isinstance(client.auth, IntegrationTokenAuth | OAuth1Auth)
+
+
+class _PageFetcher:
+    """The walk's requests, one at a time: page N+1 is asked for in a background thread while
+    page N is written in this one.
+
+    The thread only runs the page generator (HTTP and JSON decoding, no database), and the
+    client is never used by two threads at once: the generator is advanced either by the
+    thread (between `ask_next` and `next`) or not at all. A failed request raises its own
+    error from `next`, as if it had been made here. Leaving the block (a failed write) waits
+    for a request still under way and drops its page unwritten.
+    """
+
+    def __init__(self, pages, result: PollResult, *, background: bool) -> None:
+        self._pages = pages
+        self._result = result
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="poll-fetch")
+            if background
+            else None
+        )
+        self._pending: Future | None = None
+
+    def __enter__(self) -> _PageFetcher:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def first(self) -> KeysetPage:
+        """The first page, requested in this thread (there is nothing to write meanwhile)."""
+        self._result.requests += 1
+        return next(self._pages)
+
+    def ask_next(self) -> None:
+        """Start requesting the next page (in this thread, `next` makes the request)."""
+        if self._pool is not None and self._pending is None:
+            self._result.requests += 1
+            self._pending = self._pool.submit(next, self._pages)
+
+    def next(self) -> KeysetPage:
+        """The next page, once its request has been answered."""
+        if self._pending is None:
+            self._result.requests += 1
+            return next(self._pages)
+        pending, self._pending = self._pending, None
+        return pending.result()
 
 
 @transaction.atomic
