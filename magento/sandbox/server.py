@@ -728,6 +728,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.open_connections: set[socket.socket] = set()
         super().__init__(*args, **kwargs)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up waiting (a timeout fault, a stopped test) hangs up while its
+        # answer is written: normal for a store, not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -340,3 +340,25 @@ def test_aggregated_errors_always_carry_parameters_as_php_writes_them():
             {"message": "Plain.", "parameters": []},
         ],
     }
+
+
+def test_a_client_hanging_up_is_not_reported_but_a_bug_is(capsys):
+    # A client that gave up waiting closes its socket while the answer is written: a store
+    # shrugs that off, so the sandbox prints no traceback for it (a real bug still gets one).
+    from magento.sandbox.server import _Handler, _HTTPServer
+
+    server = _HTTPServer(("127.0.0.1", 0), _Handler)
+    try:
+        for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise error
+            except OSError:
+                server.handle_error(None, ("127.0.0.1", 40000))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real bug in the sandbox")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 40000))
+    finally:
+        server.server_close()
+    assert "a real bug in the sandbox" in capsys.readouterr().err
