@@ -72,6 +72,30 @@ def _clean_trigger(trigger_id: str, options: Any) -> dict[str, Any]:
         ) from None
 
 
+def _subscription_start(
+    automation: Automation,
+    *,
+    connection: Connection,
+    trigger_id: str,
+    options: dict[str, Any],
+    poll_interval_minutes: int,
+    now: dt.datetime,
+    lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
+) -> TriggerSubscription:
+    """A new walk for `automation`: its start point fixed now from the "start" option (so
+    nothing made before the first poll is missed, and nothing older fires), due at once."""
+    return TriggerSubscription.objects.create(
+        automation=automation,
+        connection=connection,
+        trigger_id=trigger_id,
+        options=options,
+        poll_interval_minutes=poll_interval_minutes,
+        lookback_seconds=lookback_seconds,
+        start_from=start_moment(options[START_OPTION], now),
+        next_poll_at=now,
+    )
+
+
 @transaction.atomic
 def automation_create(
     *,
@@ -118,15 +142,14 @@ def automation_create(
     automation = Automation.objects.create(
         name=name, enabled=enabled, created_by=user, updated_by=user
     )
-    TriggerSubscription.objects.create(
-        automation=automation,
+    _subscription_start(
+        automation,
         connection=connection,
         trigger_id=trigger_id,
         options=cleaned,
         poll_interval_minutes=interval,
+        now=now,
         lookback_seconds=lookback_seconds,
-        start_from=start_moment(cleaned[START_OPTION], now),
-        next_poll_at=now,
     )
     return automation
 
@@ -585,14 +608,13 @@ def automation_update(
     ):
         if subscription is not None:
             subscription.delete()
-        TriggerSubscription.objects.create(
-            automation=automation,
+        _subscription_start(
+            automation,
             connection=connection,
             trigger_id=trigger_id,
             options=options,
             poll_interval_minutes=poll_interval_minutes,
-            start_from=start_moment(options[START_OPTION], now),
-            next_poll_at=now,
+            now=now,
         )
     elif subscription.options != options or (
         subscription.poll_interval_minutes != poll_interval_minutes
