@@ -15,12 +15,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 
-from automations.models import Automation, TriggerSubscription
+from automations.models import Automation
 from automations.roles import EDITORS
-from automations.services import AutomationSpec, StepSpec, automation_save
-from automations.triggers._base import START_OPTION, start_moment
+from automations.services import (
+    AutomationSpec,
+    StepSpec,
+    automation_save,
+    subscription_start_over,
+)
+from automations.triggers._base import START_OPTION
 from connections.models import AuthMethod, Connection
 from connections.selectors import connection_get_by_name
 from connections.services import connection_create, connection_update
@@ -100,23 +104,6 @@ def demo_automation_ensure(*, connection: Connection, user: Any = None) -> Autom
     automation = Automation.objects.filter(name__iexact=DEMO_AUTOMATION).first()
     if automation is None:
         return automation_save(spec=demo_spec(connection), user=user)
-    subscription = TriggerSubscription.objects.filter(automation=automation).first()
-    if subscription is not None:
-        # A new sandbox: the old cursor and seen ids belong to the last run's store. Past
-        # events stay in the history, unlinked from the new walk.
-        settings = {
-            "connection": subscription.connection,
-            "trigger_id": subscription.trigger_id,
-            "options": subscription.options,
-            "poll_interval_minutes": subscription.poll_interval_minutes,
-            "lookback_seconds": subscription.lookback_seconds,
-        }
-        subscription.delete()
-        now = timezone.now()
-        TriggerSubscription.objects.create(
-            automation=automation,
-            start_from=start_moment(settings["options"].get(START_OPTION, "now"), now),
-            next_poll_at=now,
-            **settings,
-        )
+    # A new sandbox: the old cursor and seen ids belong to the last run's store.
+    subscription_start_over(automation=automation)
     return automation

@@ -34,7 +34,13 @@ from automations.models import (
 )
 from automations.runs import runs_create_for_events, runs_enqueue_for_events
 from automations.triggers import get_trigger, trigger_choices
-from automations.triggers._base import START_OPTION, OptionsError, shown, start_moment
+from automations.triggers._base import (
+    START_NOW,
+    START_OPTION,
+    OptionsError,
+    shown,
+    start_moment,
+)
 from connections.models import Connection
 from connections.validation import unseen_character, unseen_character_message
 
@@ -91,8 +97,27 @@ def _subscription_start(
         options=options,
         poll_interval_minutes=poll_interval_minutes,
         lookback_seconds=lookback_seconds,
-        start_from=start_moment(options[START_OPTION], now),
+        start_from=start_moment(options.get(START_OPTION, START_NOW), now),
         next_poll_at=now,
+    )
+
+
+@transaction.atomic
+def subscription_start_over(*, automation: Automation, now: dt.datetime | None = None) -> None:
+    """Walk the automation's store again from its start option, as if just enabled (its store
+    was replaced, e.g. a new sandbox); past events stay in the history, unlinked."""
+    subscription = TriggerSubscription.objects.filter(automation=automation).first()
+    if subscription is None:
+        return
+    subscription.delete()
+    _subscription_start(
+        automation,
+        connection=subscription.connection,
+        trigger_id=subscription.trigger_id,
+        options=subscription.options,
+        poll_interval_minutes=subscription.poll_interval_minutes,
+        now=now or timezone.now(),
+        lookback_seconds=subscription.lookback_seconds,
     )
 
 
