@@ -108,6 +108,27 @@ def alerts_run_finished(*, run: ActionRun, now: dt.datetime | None = None) -> No
         )
 
 
+def alerts_runs_finished(runs: list[ActionRun], now: dt.datetime | None = None) -> None:
+    """alerts_run_finished for each of these runs, in order, with one query when all went well
+    and nothing was failing (a success only matters to an automation with an open problem)."""
+    runs = [r for r in runs if r.automation_id is not None and r.started_by != StartedBy.TEST]
+    if not runs:
+        return
+    now = now or timezone.now()
+    failing = set(
+        AlertState.objects.filter(
+            automation_id__in={run.automation_id for run in runs},
+            kind=AlertKind.RUNS,
+            failing_since__isnull=False,
+        ).values_list("automation_id", flat=True)
+    )
+    for run in runs:
+        if run.status == RunStatus.FAILED:
+            failing.add(run.automation_id)
+        if run.automation_id in failing:
+            alerts_run_finished(run=run, now=now)
+
+
 def _problem(
     automation_id: int,
     kind: str,

@@ -5,8 +5,14 @@ from __future__ import annotations
 from automations import runs
 
 
+def execute_events_runs(event_ids: list[int]) -> None:
+    """Run the pending steps of these events, each event's in order (queued when the events are
+    stored, and on retry)."""
+    runs.events_runs_execute(event_ids)
+
+
 def execute_event_runs(event_id: int) -> None:
-    """Run an event's pending steps in order (queued when the event is stored, and on retry)."""
+    """Run one event's pending steps in order (the task as the previous release queued it)."""
     runs.event_runs_execute(event_id)
 
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from automations.actions import Action, ActionInputError, ActionRefused, ActionResult, get_action
-from automations.alerts import alerts_run_finished
+from automations.alerts import alerts_run_finished, alerts_runs_finished
 from automations.audit import ADDITION, CHANGE, audit_log
 from automations.mapping import MappingError, resolve_inputs
 from automations.models import (
@@ -49,7 +49,8 @@ from magento.errors import MagentoError, UnknownOutcomeError, is_transient, retr
 
 logger = logging.getLogger(__name__)
 
-EXECUTE_TASK = "automations.run_tasks.execute_event_runs"
+EXECUTE_TASK = "automations.run_tasks.execute_event_runs"  # one event (queued by 0.1)
+EXECUTE_BATCH_TASK = "automations.run_tasks.execute_events_runs"
 # Runs never wait inside the client: every try is one attempt in the run's own log, and the
 # wait between tries is the run's backoff, not a sleeping worker.
 CLIENT_OPTIONS: dict[str, Any] = {"max_retries": 0}
@@ -111,43 +112,351 @@ def runs_enqueue_for_events(event_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: _enqueue(ids))
 
 
+def event_batches(event_ids: Iterable[int]) -> list[list[int]]:
+    """The events in the groups one task executes (`RUN_BATCH_EVENTS` each, order kept)."""
+    ids = list(dict.fromkeys(event_ids))
+    size = max(1, settings.RUN_BATCH_EVENTS)
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 def _enqueue(event_ids: list[int]) -> None:
     from django_q.tasks import async_task
 
-    for event_id in event_ids:
-        async_task(EXECUTE_TASK, event_id, task_name=f"runs of event {event_id}")
+    for batch in event_batches(event_ids):
+        name = f"runs of event {batch[0]}" + (f" and {len(batch) - 1} more" if batch[1:] else "")
+        async_task(EXECUTE_BATCH_TASK, batch, task_name=name)
 
 
 # -- executing -------------------------------------------------------------------------------
 
 
 def event_runs_execute(event_id: int) -> list[ActionRun]:
-    """Run the event's pending steps in order, as far as they can go now.
+    """Run the event's pending steps in order, as far as they can go now; returns the event's
+    runs as they are afterwards (see events_runs_execute)."""
+    return events_runs_execute([event_id]).get(event_id, [])
 
-    Stops at a step that is running elsewhere, waits for a retry, or failed (the later steps
-    are then skipped). Returns the event's runs as they are afterwards.
+
+def events_runs_execute(
+    event_ids: Iterable[int], *, clock: Callable[[], float] = time.monotonic
+) -> dict[int, list[ActionRun]]:
+    """Run the pending steps of these events, each event's in position order, as far as they
+    can go now. Returns each event's runs as they are afterwards.
+
+    An event stops at a step that is running elsewhere, waits for a retry, or failed (its later
+    steps are then skipped). The events go forward together, a round at a time: one read for
+    all their runs, then each event's next step, and the results written together, so a run's
+    bookkeeping is a share of a few statements instead of several of its own.
+
+    A step that changes the store is claimed (marked running, with what it will send) before it
+    is sent, and its result is written as soon as it is answered: a worker killed in between
+    leaves a running step that the recovery resolves. A read is neither claimed nor kept in
+    memory long: its result is written with the others of the round (at the latest after
+    `RUN_RESULTS_FLUSH_SECONDS`) only if the run is still as it was read, so of two tasks
+    reading the same step one records it; a worker killed meanwhile leaves the step pending,
+    and it is queued again and read again. A task that has run `RUN_TASK_SECONDS` starts no
+    more steps and queues what is left.
     """
-    # One read for the runs and their event (an event without runs has nothing to do).
-    runs = list(
-        ActionRun.objects.filter(event_id=event_id)
-        .select_related("event")
-        .order_by("step_position")
-    )
-    outputs: dict[int, Any] = {}
-    all_succeeded = True
-    for run in runs:
-        if run.status == RunStatus.SUCCEEDED:
-            outputs[run.step_position] = run.output
-            continue
-        if run.status != RunStatus.PENDING or not _run_once(
-            run, trigger=run.event.record, steps=outputs
+    batch = _Batch(list(dict.fromkeys(event_ids)), clock)
+    try:
+        batch.execute()
+    finally:
+        batch.close()
+    return batch.result()
+
+
+@dataclass
+class _Result:
+    """An attempt's result waiting to be written, and the run as the attempt found it."""
+
+    run: ActionRun
+    fields: dict[str, Any]
+    status: str
+    attempts: int
+    worker: str
+
+
+class _Batch:
+    """The events of one task, going forward a round at a time (see events_runs_execute)."""
+
+    def __init__(self, event_ids: list[int], clock: Callable[[], float]) -> None:
+        self.event_ids = event_ids
+        self.clock = clock
+        self.deadline = clock() + settings.RUN_TASK_SECONDS
+        self.runs: dict[int, list[ActionRun]] = {}
+        self.active: list[int] = []
+        self.pending: list[_Result] = []  # results not written yet
+        self.pending_since = 0.0
+        self.clients: dict[int | None, tuple[TaskClient | None, ConnectionUnusable | None]] = {}
+        self.stale: set[int] = set()  # events whose runs are not all as this task knows them
+        self.requeue: list[int] = []
+
+    def execute(self) -> None:
+        if not self.event_ids:
+            return
+        # One read for the runs of every event and the events (an event without runs has
+        # nothing to do).
+        for run in (
+            ActionRun.objects.filter(event_id__in=self.event_ids)
+            .select_related("event")
+            .order_by("event_id", "step_position")
         ):
-            all_succeeded = False
-            break
-        outputs[run.step_position] = run.output
-    if all_succeeded:
-        return runs  # each run holds what was written to it: no second read
-    return list(ActionRun.objects.filter(event_id=event_id).order_by("step_position"))
+            self.runs.setdefault(run.event_id, []).append(run)
+        self.active = [event_id for event_id in self.event_ids if event_id in self.runs]
+        while self.active:
+            self._round()
+
+    def _round(self) -> None:
+        now = _now()
+        wanted = [run for run in (self._next_run(e, now) for e in self.active) if run]
+        self.active = []
+        went_on: list[int] = []
+        try:
+            for index, run in enumerate(wanted):
+                if self.clock() >= self.deadline:
+                    # Out of time: the steps not started, and the next steps of those done.
+                    self.requeue = [later.event_id for later in wanted[index:]] + went_on
+                    return
+                if self._run(run):
+                    went_on.append(run.event_id)
+        finally:
+            self._flush()
+            self._release_clients()
+        self.active = [event_id for event_id in went_on if event_id not in self.stale]
+
+    def _next_run(self, event_id: int, now: dt.datetime) -> ActionRun | None:
+        """The event's first step not done, when it may start now; else None (the event stops)."""
+        for run in self.runs[event_id]:
+            if run.status == RunStatus.SUCCEEDED:
+                continue
+            if run.status != RunStatus.PENDING:
+                return None
+            if run.next_attempt_at is not None and run.next_attempt_at > now:
+                return None
+            return run
+        return None
+
+    def _client(self, connection_id: int | None):
+        if connection_id not in self.clients:
+            self.clients[connection_id] = _task_client(connection_id)
+        return self.clients[connection_id]
+
+    def _release_clients(self) -> None:
+        clients, self.clients = self.clients, {}
+        for task_client, _ in clients.values():
+            if task_client is not None:
+                task_client.release()
+
+    def _run(self, run: ActionRun) -> bool:
+        """One attempt of the run; True when it was made (its result may still wait)."""
+        outputs = {
+            other.step_position: other.output
+            for other in self.runs[run.event_id]
+            if other.status == RunStatus.SUCCEEDED
+        }
+        as_read = (RunStatus.PENDING, run.attempts, "")
+        worker = this_worker()
+        run.attempts += 1
+        started = _now()
+
+        def start(inputs: Any, subject: str) -> bool:
+            # A write is claimed before it is sent, with what it asks: if this process dies,
+            # the recovery knows the store may have been changed, and how to look.
+            self._flush()
+            claimed = (
+                ActionRun.objects.filter(
+                    pk=run.pk, status=as_read[0], attempts=as_read[1], worker=as_read[2]
+                )
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=started))
+                .update(
+                    status=RunStatus.RUNNING,
+                    attempts=run.attempts,
+                    started_at=started,
+                    next_attempt_at=None,
+                    worker=worker,
+                    memo=None,
+                    inputs=inputs,
+                    subject=subject,
+                )
+            )
+            if claimed:
+                run.status, run.worker, run.memo = RunStatus.RUNNING, worker, None
+            return bool(claimed)
+
+        task_client, unusable = self._client(run.connection_id)
+        fields = _attempt_fields(
+            run,
+            started,
+            trigger=run.event.record,
+            steps=outputs,
+            literal_inputs=None,
+            clock=self.clock,
+            task_client=task_client,
+            unusable=unusable,
+            start=start,
+        )
+        if fields is None:  # another task claimed it first
+            run.attempts = as_read[1]
+            self.stale.add(run.event_id)
+            return False
+        fields.update(attempts=run.attempts, started_at=started)
+        claimed = run.status == RunStatus.RUNNING
+        found = (RunStatus.RUNNING, run.attempts, worker) if claimed else as_read
+        if not self.pending:
+            self.pending_since = self.clock()
+        self.pending.append(_Result(run, fields, *found))
+        if claimed or self.clock() - self.pending_since >= settings.RUN_RESULTS_FLUSH_SECONDS:
+            self._flush()
+        return True
+
+    def _flush(self) -> None:
+        """Write the results waiting, in one transaction, then what follows from them."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        # Nothing here changed the store (reads, or steps refused before sending)? Then if the
+        # database server loses these results, the runs are still pending, and they are
+        # queued and read again.
+        lazy = all(result.status == RunStatus.PENDING for result in pending)
+        try:
+            with transaction.atomic():
+                if lazy:
+                    _lazy_commit()
+                _results_write(pending)
+            saved = [True] * len(pending)
+        except _RunsChanged:
+            # Some run changed since it was read (another task recorded it first): write only
+            # those still as their attempt found them, read under lock.
+            with transaction.atomic():
+                if lazy:
+                    _lazy_commit()
+                held = _results_held(pending)
+                _results_write([result for result in pending if result.run.pk in held])
+            saved = [result.run.pk in held for result in pending]
+        finished = []
+        for result, was_saved in zip(pending, saved, strict=True):
+            run = result.run
+            if was_saved:
+                for name, value in result.fields.items():
+                    setattr(run, name, value)
+            else:
+                # A read recorded first by another task, or a claimed step resolved as stuck.
+                logger.log(
+                    logging.WARNING if result.status == RunStatus.RUNNING else logging.INFO,
+                    "Run %s changed while it was tried here; its result is not kept.",
+                    run.pk,
+                )
+                run.refresh_from_db()
+                self.stale.add(run.event_id)
+                continue
+            if run.status == RunStatus.FAILED:
+                _skip_after(run)
+            if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+                finished.append(run)
+            if run.status != RunStatus.SUCCEEDED:
+                self.stale.add(run.event_id)
+        alerts_runs_finished(finished)
+
+    def close(self) -> None:
+        """Write what waits and queue what is left."""
+        try:
+            self._flush()
+        finally:
+            self._release_clients()
+            if self.requeue:
+                _enqueue(self.requeue)
+
+    def result(self) -> dict[int, list[ActionRun]]:
+        changed = [event_id for event_id in self.runs if event_id in self.stale]
+        if changed:
+            # Later steps skipped, or runs changed elsewhere: read those events again.
+            fresh: dict[int, list[ActionRun]] = {}
+            for run in ActionRun.objects.filter(event_id__in=changed).order_by(
+                "event_id", "step_position"
+            ):
+                fresh.setdefault(run.event_id, []).append(run)
+            self.runs.update(fresh)
+        return self.runs
+
+
+def _lazy_commit() -> None:
+    """Let the current transaction commit without waiting for the disk (PostgreSQL's
+    `synchronous_commit = off` for this transaction only): it is visible to everyone at once, and
+    only a crash of the database server itself within a fraction of a second can lose it. Used
+    only for what is safe to lose that way. (SQLite in WAL mode with synchronous=NORMAL already
+    commits without waiting for the disk.)"""
+    connection = connections[ActionRun.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+# The result columns of an attempt, written for many runs with one prepared statement.
+_RESULT_COLUMNS = (
+    "status",
+    "attempts",
+    "started_at",
+    "next_attempt_at",
+    "finished_at",
+    "output",
+    "response",
+    "request_method",
+    "request_path",
+    "error_class",
+    "error_message",
+    "attempt_log",
+    "duration_ms",
+    "worker",
+    "memo",
+    "inputs",
+    "subject",
+    "input_mapping",
+)
+
+
+class _RunsChanged(Exception):
+    """A result was not written: its run is no longer as the attempt found it."""
+
+
+def _results_write(pending: list[_Result]) -> None:
+    """Write each result where its run is still as the attempt found it, or raise _RunsChanged
+    (the caller's transaction then writes none of them).
+
+    One prepared UPDATE for all of them: each value goes through its model field's own
+    preparation, as the ORM would do, without building a query per run.
+    """
+    if not pending:
+        return
+    connection = connections[ActionRun.objects.db]
+    meta = ActionRun._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in _RESULT_COLUMNS]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    guard = " AND ".join(
+        f"{quote(meta.get_field(name).column)} = %s"
+        for name in ("id", "status", "attempts", "worker")
+    )
+    # Only the model's own quoted names are formatted in; every value is a parameter.
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {guard}"  # noqa: S608
+    rows = []
+    for result in pending:
+        values = {name: getattr(result.run, name) for name in _RESULT_COLUMNS} | result.fields
+        row = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+        rows.append([*row, result.run.pk, result.status, result.attempts, result.worker])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        if cursor.rowcount != len(pending):
+            raise _RunsChanged
+
+
+def _results_held(pending: list[_Result]) -> set[int]:
+    """The runs still as their attempts found them, locked until the transaction ends."""
+    found = {result.run.pk: (result.status, result.attempts, result.worker) for result in pending}
+    rows = (
+        ActionRun.objects.select_for_update()
+        .filter(pk__in=list(found))
+        .values_list("pk", "status", "attempts", "worker")
+    )
+    return {pk for pk, *now in rows if tuple(now) == found[pk]}
 
 
 @dataclass
@@ -172,7 +481,9 @@ def _claim(run: ActionRun, now: dt.datetime) -> bool:
     # by another worker since is not claimed here, and the fields read are the row's own.
     worker = this_worker()
     claimed = (
-        ActionRun.objects.filter(pk=run.pk, status=RunStatus.PENDING, attempts=run.attempts)
+        ActionRun.objects.filter(
+            pk=run.pk, status=RunStatus.PENDING, attempts=run.attempts, worker=""
+        )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(
             status=RunStatus.RUNNING,
@@ -198,18 +509,68 @@ def _run_once(
     literal_inputs: dict[str, Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> bool:
-    """Claim the run and make one attempt; True when it succeeded."""
+    """Claim one run (a run by hand, a retry of one) and make one attempt; True when it
+    succeeded. Events' runs go through events_runs_execute."""
     started = _now()
     if not _claim(run, started):
         return False
-    began = clock()
+
+    def start(inputs: Any, subject: str) -> bool:
+        # Kept before anything is sent: if this process dies, the recovery knows what was asked.
+        return bool(_running(run).update(inputs=inputs, subject=subject))
+
     task_client, unusable = _task_client(run.connection_id)
-    secrets = task_client.secrets() if task_client else _secrets(run.connection_id)
     try:
-        attempt = _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable)
+        fields = _attempt_fields(
+            run,
+            started,
+            trigger=trigger,
+            steps=steps,
+            literal_inputs=literal_inputs,
+            clock=clock,
+            task_client=task_client,
+            unusable=unusable,
+            start=start,
+        )
     finally:
         if task_client is not None:
             task_client.release()
+    if fields is None:
+        return False
+    saved = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**fields)
+    if saved:
+        # The row is what was just written: no second read of it.
+        for name, value in fields.items():
+            setattr(run, name, value)
+    else:
+        logger.warning("Run %s was no longer running when its attempt ended; kept as is.", run.pk)
+        run.refresh_from_db()
+    if run.status == RunStatus.FAILED and run.event_id is not None:
+        _skip_after(run)
+    if saved and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        alerts_run_finished(run=run)
+    return run.status == RunStatus.SUCCEEDED
+
+
+def _attempt_fields(
+    run: ActionRun,
+    started: dt.datetime,
+    *,
+    trigger: Any,
+    steps: Mapping[int, Any] | None,
+    literal_inputs: dict[str, Any] | None,
+    clock: Callable[[], float],
+    task_client: TaskClient | None,
+    unusable: ConnectionUnusable | None,
+    start: Callable[[Any, str], bool],
+) -> dict[str, Any] | None:
+    """Make one attempt of `run` (its attempt number already counted) and return the fields
+    that record it; None when `start` found the run taken before a write was sent."""
+    began = clock()
+    secrets = task_client.secrets() if task_client else _secrets(run.connection_id)
+    attempt = _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable, start)
+    if attempt is None:
+        return None
     if task_client is not None:
         secrets = task_client.secrets()  # with an admin token signed in for during the attempt
     finished = _now()
@@ -219,7 +580,7 @@ def _run_once(
         "finished_at": finished.isoformat(),
         "duration_ms": int((clock() - began) * 1000),
         "outcome": attempt.outcome,
-        "error": _scrub(attempt.error_message, secrets),
+        "error": attempt.error_message,
     }
     if attempt.note:
         entry["note"] = attempt.note
@@ -227,16 +588,18 @@ def _run_once(
         entry["memo"] = attempt.memo
     fields: dict[str, Any] = {
         **attempt.changes,
-        "output": _scrub(attempt.output, secrets),
-        "response": _scrub(attempt.response, secrets),
+        "output": attempt.output,
+        "response": attempt.response,
         "request_method": attempt.request_method,
         "request_path": attempt.request_path[:1000],
         "error_class": attempt.error_class[:100],
-        "error_message": _scrub(attempt.error_message, secrets),
+        "error_message": attempt.error_message,
         "attempt_log": [*(run.attempt_log or []), entry],
         "duration_ms": entry["duration_ms"],
         "worker": "",
         "memo": None,
+        "next_attempt_at": None,
+        "finished_at": None,
     }
     if attempt.outcome in (RETRY, UNKNOWN) and run.attempts < run.max_attempts:
         delay = attempt.retry_in if attempt.retry_in is not None else 0
@@ -254,19 +617,19 @@ def _run_once(
                 else fields["error_message"]
             )
         fields.update(status=RunStatus.FAILED, finished_at=finished)
-    saved = ActionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(**fields)
-    if saved:
-        # The row is what was just written: no second read of it.
-        for name, value in fields.items():
-            setattr(run, name, value)
-    else:
-        logger.warning("Run %s was no longer running when its attempt ended; kept as is.", run.pk)
-        run.refresh_from_db()
-    if run.status == RunStatus.FAILED and run.event_id is not None:
-        _skip_after(run)
-    if saved and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-        alerts_run_finished(run=run)
-    return run.status == RunStatus.SUCCEEDED
+    return _scrub_fields(fields, secrets)
+
+
+# What an attempt records that may quote a credential (a literal in a mapping, an answer).
+_SCRUBBED_FIELDS = ("input_mapping", "inputs", "output", "response", "error_message", "attempt_log")
+
+
+def _scrub_fields(fields: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """`fields` with every credential hidden; one look at all of them when none is there."""
+    values = {name: fields[name] for name in _SCRUBBED_FIELDS if name in fields}
+    if not secrets or not _may_hold(values, secrets):
+        return fields
+    return {**fields, **{name: _scrub_each(value, secrets) for name, value in values.items()}}
 
 
 def _running(run: ActionRun):
@@ -284,7 +647,9 @@ def _task_client(connection_id: int | None) -> tuple[TaskClient | None, Connecti
         return None, unusable
 
 
-def _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable) -> _Attempt:
+def _attempt(
+    run, trigger, steps, literal_inputs, secrets, task_client, unusable, start
+) -> _Attempt | None:
     result = _Attempt()
     try:
         action = get_action(run.action_id)
@@ -292,7 +657,7 @@ def _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable
         return _failed(result, "UnknownAction", f"There is no action {run.action_id!r}.")
     if run.input_mapping:
         # The mapping as configured may hold a literal password: the record keeps it hidden.
-        result.changes["input_mapping"] = _scrub(action.redacted(run.input_mapping), secrets)
+        result.changes["input_mapping"] = action.redacted(run.input_mapping)
     values: Any = None
     try:
         if literal_inputs is not None:
@@ -302,13 +667,10 @@ def _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable
         cleaned = action.validate(values)
     except (MappingError, ActionInputError) as problem:
         message = "; ".join(f"{name}: {text}" for name, text in problem.errors.items())
-        result.changes["inputs"] = _scrub(_redacted(action, values), secrets)
+        result.changes["inputs"] = _redacted(action, values)
         return _failed(result, type(problem).__name__, f"The step's inputs are wrong: {message}")
-    result.changes["inputs"] = _scrub(action.redacted(cleaned), secrets)
+    result.changes["inputs"] = action.redacted(cleaned)
     result.changes["subject"] = action.subject(cleaned)[:255]
-    # Kept before anything is sent: if this process dies, the recovery knows what was asked.
-    _running(run).update(inputs=result.changes["inputs"], subject=result.changes["subject"])
-    action.memo_saver = lambda memo: _running(run).update(memo=memo)
     if run.connection_id is None:
         return _failed(
             result,
@@ -319,6 +681,12 @@ def _attempt(run, trigger, steps, literal_inputs, secrets, task_client, unusable
     action.memo = dict(previous.get("memo") or {})
     if task_client is None:
         return _failed(result, "ConnectionUnusable", unusable.message)
+    if action.writes:
+        # Kept before anything is sent: if this process dies, the recovery knows the store may
+        # have been changed, and what was asked. A read needs nothing kept: it is read again.
+        if not start(_scrub(result.changes["inputs"], secrets), result.changes["subject"]):
+            return None
+        action.memo_saver = lambda memo: _running(run).update(memo=memo)
     client = task_client.client
     try:
         if action.creates and _outcome_unknown(previous):
@@ -496,7 +864,7 @@ def runs_enqueue_due(
         ActionRun.objects.filter(status=RunStatus.PENDING, event__isnull=False)
         .filter(
             Q(next_attempt_at__lte=now)
-            | Q(next_attempt_at__isnull=True, attempts=0, queued_at__lte=lost_before)
+            | Q(next_attempt_at__isnull=True, queued_at__lte=lost_before)
         )
         .order_by("next_attempt_at", "queued_at")
         .values_list("event_id", flat=True)

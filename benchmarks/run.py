@@ -266,8 +266,8 @@ def _requests(server, options, rows: list[Row]) -> dict[str, Any]:
 
 def _runs(store, connection, options, rows: list[Row]) -> dict[str, Any]:
     from automations.models import ActionRun, AutomationStep, RunStatus, TriggerEvent
-    from automations.run_tasks import execute_event_runs
-    from automations.runs import runs_create_for_events
+    from automations.run_tasks import execute_events_runs
+    from automations.runs import event_batches, runs_create_for_events
     from automations.services import automation_create
     from connections.clients import connection_client
 
@@ -307,8 +307,9 @@ def _runs(store, connection, options, rows: list[Row]) -> dict[str, Any]:
 
     def worker(chunk) -> float:
         began = time.perf_counter()
-        for event in chunk:
-            execute_event_runs(event.pk)  # the task the worker runs for a polled event
+        # The tasks the poller queues for these events, as the worker runs them.
+        for batch in event_batches(event.pk for event in chunk):
+            execute_events_runs(batch)
         return time.perf_counter() - began
 
     def direct(chunk) -> float:

@@ -176,6 +176,13 @@ ACTION_RUN_RETRY_BASE_SECONDS = env.int("ACTION_RUN_RETRY_BASE_SECONDS", default
 ACTION_RUN_RETRY_MAX_SECONDS = env.int("ACTION_RUN_RETRY_MAX_SECONDS", default=3600)
 # A run still waiting this long after it was queued is queued again (its task was lost).
 ACTION_RUN_REQUEUE_AFTER_SECONDS = env.int("ACTION_RUN_REQUEUE_AFTER_SECONDS", default=900)
+# A worker task executes the runs of up to RUN_BATCH_EVENTS events together (their bookkeeping
+# shared), starts no step after RUN_TASK_SECONDS (a quarter of the task timeout: one step may
+# still take the store's timeout) and queues what is left; a read's result waits at most
+# RUN_RESULTS_FLUSH_SECONDS to be written with others (a write's is written at once).
+RUN_BATCH_EVENTS = env_int(env, "RUN_BATCH_EVENTS", default=50, minimum=1)
+RUN_TASK_SECONDS = max(1, Q_CLUSTER["timeout"] // 4)
+RUN_RESULTS_FLUSH_SECONDS = 0.5
 # Run history: trigger events and action runs older than this are deleted by a daily task
 # (in small batches); 0 keeps them forever.
 RUN_RETENTION_DAYS = env_int(env, "RUN_RETENTION_DAYS", default=90, minimum=0)
@@ -201,7 +208,7 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
-EMAIL_PORT = env_int(env, "DJANGO_EMAIL_PORT", default=25, minimum=1)
+EMAIL_PORT = env_int(env, "DJANGO_EMAIL_PORT", default=50, minimum=1)
 EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
