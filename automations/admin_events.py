@@ -31,12 +31,17 @@ class TriggerFilter(ChoicesFilter):
 
 
 class EventRunStatusFilter(admin.SimpleListFilter):
-    """Did the automation work for this record? From the event's runs, each looked up through
-    the runs' (event, step) index while the events are read newest first."""
+    """Did the automation work for this record? From the event's runs.
+
+    The list walks the events newest first (the date index) and looks each event's runs up
+    through the runs' (event, status) index, stopping once the page and its bounded count
+    are full: the cost follows how rare the status is, not how long the history is.
+    """
 
     title = "run status"
     parameter_name = "run_status"
     WAITING = (RunStatus.PENDING, RunStatus.RUNNING)
+    UNFINISHED = (RunStatus.FAILED, *WAITING)
 
     def lookups(self, request, model_admin):
         return (
@@ -47,21 +52,37 @@ class EventRunStatusFilter(admin.SimpleListFilter):
         )
 
     def queryset(self, request, queryset):
-        runs = ActionRun.objects.filter(event=OuterRef("pk"))
         value = self.value()
         if value == "failed":
-            return queryset.filter(Exists(runs.filter(status=RunStatus.FAILED)))
+            return queryset.filter(RunProbe(RunStatus.FAILED))
         if value == "waiting":
-            return queryset.filter(Exists(runs.filter(status__in=self.WAITING)))
+            return queryset.filter(RunProbe(*self.WAITING))
         if value == "succeeded":
-            unfinished = (RunStatus.FAILED, *self.WAITING)
-            return queryset.filter(
-                Exists(runs.filter(status=RunStatus.SUCCEEDED)),
-                ~Exists(runs.filter(status__in=unfinished)),
-            )
+            return queryset.filter(RunProbe(RunStatus.SUCCEEDED), ~RunProbe(*self.UNFINISHED))
         if value == "none":
-            return queryset.filter(~Exists(runs))
+            # Proving that no run exists reads every event whatever the shape (the first page
+            # may be the last): an anti-join, one pass over both tables' indexes, costs less
+            # there than a probe per event.
+            return queryset.filter(~Exists(ActionRun.objects.filter(event=OuterRef("pk"))))
         return queryset
+
+
+class RunProbe(Exists):
+    """Whether the event (the outer row) has a run in one of `statuses`, asked once per event.
+
+    A plain EXISTS is turned into a join by PostgreSQL, and at a million events it planned
+    that join badly: a parallel walk of the events or a semi-join over every failed run (44
+    to 49 ms, against 5 ms for the walk; `make bench`). `OFFSET 0` keeps the subquery apart
+    (PostgreSQL never turns an EXISTS with an OFFSET into a join), so each event costs one lookup in
+    the (event, status) index; SQLite runs it the same way, with or without it.
+    """
+
+    # After Exists' own LIMIT 1 (SQLite takes an OFFSET only after a LIMIT). PostgreSQL's
+    # simplify_EXISTS_query (src/backend/optimizer/plan/subselect.c) refuses an OFFSET.
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+    def __init__(self, *statuses: str):
+        super().__init__(ActionRun.objects.filter(event=OuterRef("pk"), status__in=statuses))
 
 
 def event_search(term: str) -> Q:

@@ -276,8 +276,14 @@ class ActionRun(models.Model):
     PENDING until `next_attempt_at`. Secrets never reach these columns.
     """
 
+    # No index of its own: it leads the (event, status) index below.
     event = models.ForeignKey(
-        TriggerEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="runs"
+        TriggerEvent,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="runs",
+        db_index=False,
     )
     # No index of its own (nor has connection): each leads an index below, with the date.
     automation = models.ForeignKey(
@@ -355,6 +361,9 @@ class ActionRun(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-queued_at"], name="run_status_queued"),
+            # An event's runs, and the event list's run status filter: one lookup per event
+            # answers "has it a failed run?" without reading the runs themselves.
+            models.Index(fields=["event", "status"], name="run_event_status"),
             models.Index(fields=["automation", "-queued_at"], name="run_automation_queued"),
             models.Index(fields=["action_id", "-queued_at"], name="run_action_queued"),
             models.Index(fields=["connection", "-queued_at"], name="run_connection_queued"),

@@ -216,6 +216,70 @@ def test_the_event_list_filters_by_its_runs_status(editor_client, automation):
     assert shown("none") == {"none"}
 
 
+def test_each_run_status_choice_lists_exactly_its_events_newest_first(editor_client, automation):
+    start = timezone.now() - dt.timedelta(hours=1)
+    statuses = {
+        "no runs": [],
+        "failed among others": [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED],
+        "failed and waiting": [RunStatus.FAILED, RunStatus.PENDING],
+        "pending after a success": [RunStatus.SUCCEEDED, RunStatus.PENDING],
+        "running": [RunStatus.RUNNING],
+        "all succeeded": [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED],
+        "succeeded and skipped": [RunStatus.SUCCEEDED, RunStatus.SKIPPED],
+        "only skipped": [RunStatus.SKIPPED],
+    }
+    events = {}
+    for number, (name, runs) in enumerate(statuses.items()):
+        event = history_event(
+            automation, entity_id=number, key=name, at=start + dt.timedelta(minutes=number)
+        )
+        for position, status in enumerate(runs, start=1):
+            history_run(event, status=status, position=position)
+        events[name] = event
+    # A run started by hand belongs to no event: it makes no event failed.
+    ActionRun.objects.create(action_id="get_product_by_sku", status=RunStatus.FAILED)
+
+    def listed(value):
+        response = editor_client.get(EVENTS, {"run_status": value})
+        return [event.entity_key for event in response.context["cl"].result_list]
+
+    def newest_first(*names):
+        return sorted(names, key=lambda name: events[name].detected_at, reverse=True)
+
+    assert listed("failed") == newest_first("failed among others", "failed and waiting")
+    assert listed("waiting") == newest_first(
+        "failed and waiting", "pending after a success", "running"
+    )
+    assert listed("succeeded") == newest_first("all succeeded", "succeeded and skipped")
+    assert listed("none") == ["no runs"]
+    assert len(listed("")) == len(statuses)
+
+
+def test_the_run_status_filter_pages_through_its_events(editor_client, automation):
+    start = timezone.now() - dt.timedelta(days=1)
+    failed = []
+    for number in range(120):
+        event = history_event(
+            automation,
+            entity_id=number,
+            key=f"event-{number}",
+            at=start + dt.timedelta(minutes=number),
+        )
+        # Every other event failed (its second step), the rest succeeded.
+        history_run(event, status=RunStatus.SUCCEEDED, position=1)
+        if number % 2:
+            history_run(event, status=RunStatus.FAILED, position=2)
+            failed.append(event.entity_key)
+    failed.reverse()  # newest first
+
+    first = editor_client.get(EVENTS, {"run_status": "failed"}).context["cl"]
+    assert [event.entity_key for event in first.result_list] == failed[:50]
+    assert first.older_url and not first.count_capped  # 60 counted: all of them
+    second = editor_client.get(EVENTS, {"run_status": "failed", "p": 2}).context["cl"]
+    assert [event.entity_key for event in second.result_list] == failed[50:]
+    assert not second.older_url
+
+
 def test_a_runs_page_tells_its_story(editor_client, automation):
     event = history_event(automation, entity_id=42, key="000000042")
     run = history_run(
