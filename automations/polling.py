@@ -507,21 +507,25 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
     ops = connection.ops
     postgres = connection.vendor == "postgresql"
 
-    def prepared(row: dict[str, Any], name: str) -> Any:
+    def column(name: str) -> list[Any]:
+        """The column's values for the database, row by row."""
         if name in defaults:
-            return defaults[name]
-        value = row[name]
-        if value is None:
-            return None
+            return [defaults[name]] * len(rows)
+        values = [row[name] for row in rows]
         if name == "record":
-            text = text_of.get(id(value))
-            return text if text is not None else json.dumps(value)
-        if name in _JSON_COLUMNS:
-            return json.dumps(value)  # as JSONField writes it (no encoder)
+            texts = [text_of.get(id(value)) for value in values]
+            return [
+                json.dumps(value) if text is None else text
+                for value, text in zip(values, texts, strict=True)
+            ]
+        if name in _JSON_COLUMNS:  # as JSONField writes them (no encoder)
+            return [None if value is None else json.dumps(value) for value in values]
         if name in dates:
-            return ops.adapt_datetimefield_value(value)
-        return value
+            adapted = {v: ops.adapt_datetimefield_value(v) for v in set(values) if v is not None}
+            return [adapted.get(value) for value in values]
+        return values
 
+    by_column = [column(f.attname) for f in fields]
     quote = ops.quote_name
     table = quote(TriggerEvent._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -545,7 +549,7 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
             f"INSERT INTO {table} ({columns}) SELECT {selected} "  # noqa: S608
             f"FROM unnest({arrays}) AS page({', '.join(names)}) {returned}"
         )
-        params = [[prepared(row, f.attname) for row in rows] for f in fields]
+        params = by_column
         with _insert_cursor(connection) as cursor:
             cursor.execute(statement, params)
             ids.update((key, pk) for pk, key in cursor.fetchall())
@@ -553,11 +557,12 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
         placeholders = ", ".join(["%s"] * len(fields))
         returning = connection.features.can_return_rows_from_bulk_insert
         batch = max(1, ops.bulk_batch_size(fields, rows))
+        by_row = list(zip(*by_column, strict=True))
         with connection.cursor() as cursor:
             for start in range(0, len(rows), batch):
                 chunk = rows[start : start + batch]
                 values = ", ".join([f"({placeholders})"] * len(chunk))
-                params = [prepared(row, f.attname) for row in chunk for f in fields]
+                params = [value for values in by_row[start : start + batch] for value in values]
                 # Names quoted from the model, placeholders written here; values are parameters.
                 statement = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
                 if returning:
