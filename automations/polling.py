@@ -534,7 +534,7 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
     returned = f"RETURNING {quote('id')}, {key_column}"
     if postgres:
         # One statement of one array per column: short, so psycopg converts it once and
-        # caches it (a statement of 1,400 placeholders is split again in Python on every
+        # caches it (a statement of 1,600 placeholders is split again in Python on every
         # page), and binary arrays are sent as they are, with nothing to quote.
         names = [f"c{number}" for number in range(len(fields))]
         arrays = ", ".join(
