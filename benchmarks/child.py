@@ -13,6 +13,7 @@ is the polling process's alone: the sandbox store lives in the parent.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -130,5 +131,15 @@ JOBS = {"poll": poll, "raw": raw, "history": history}
 
 if __name__ == "__main__":
     job, arguments = sys.argv[1], json.loads(sys.argv[2])
-    figures = JOBS[job](arguments)
+    profile_dir = os.environ.get("BENCH_PROFILE")
+    if profile_dir:
+        # A developer's look inside (cProfile, this thread only): BENCH_PROFILE=folder keeps
+        # each job's statistics there as JOB-PID.prof. The figures then include its overhead.
+        import cProfile
+
+        profiler = cProfile.Profile()
+        figures = profiler.runcall(JOBS[job], arguments)
+        profiler.dump_stats(str(Path(profile_dir) / f"{job}-{os.getpid()}.prof"))
+    else:
+        figures = JOBS[job](arguments)
     sys.stdout.write(json.dumps(figures) + "\n")

@@ -2,7 +2,7 @@
 baseline measured in the same run, a summary table, and one JSON object as the last line.
 
 Usage: python -m benchmarks [--orders 100000] [--small-orders 10000] [--new-orders 1000]
-       [--runs 2000] [--history-rows 1000000] [--history-small 1000]
+       [--runs 2000] [--history-rows 1000000] [--history-small 1000] [--only ingest]
 
 The database is a fresh SQLite file in a temporary folder, or, when DATABASE_URL points at
 PostgreSQL, fresh databases created on that server and dropped at the end. It asserts nothing.
@@ -60,6 +60,11 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sandbox-orders", type=int, default=100_000)
     parser.add_argument("--sandbox-changed", type=int, default=2_000)
     parser.add_argument("--sandbox-rounds", type=int, default=15)
+    parser.add_argument(
+        "--only",
+        choices=["ingest"],
+        help="measure only this part (ingest: parts 1 and 2, without the sandbox's figures)",
+    )
     options = parser.parse_args(argv)
     if not 0 < options.small_orders < options.orders:
         parser.error("--small-orders must be above 0 and below --orders")
@@ -90,14 +95,16 @@ def _say(text: str) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     options = _options(argv)
     began = time.monotonic()
-    _say("== The sandbox store (magento/sandbox/benchmark.py)")
-    figures: dict[str, Any] = sandbox_benchmark.main(
-        [
-            f"--orders={options.sandbox_orders}",
-            f"--changed={options.sandbox_changed}",
-            f"--rounds={options.sandbox_rounds}",
-        ]
-    )
+    figures: dict[str, Any] = {}
+    if not options.only:
+        _say("== The sandbox store (magento/sandbox/benchmark.py)")
+        figures = sandbox_benchmark.main(
+            [
+                f"--orders={options.sandbox_orders}",
+                f"--changed={options.sandbox_changed}",
+                f"--rounds={options.sandbox_rounds}",
+            ]
+        )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as name:
         folder = Path(name)
@@ -116,10 +123,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             with SandboxServer(store) as server:
                 connection = _connection(server)
                 figures.update(_ingest(server, connection, environment, options, rows))
-                figures.update(_requests(server, options, rows))
-                figures.update(_runs(store, connection, options, rows))
-            history_url = databases.create("history")
-            figures.update(_history(history_url, folder, options, rows))
+                if not options.only:
+                    figures.update(_requests(server, options, rows))
+                    figures.update(_runs(store, connection, options, rows))
+            if not options.only:
+                history_url = databases.create("history")
+                figures.update(_history(history_url, folder, options, rows))
     figures["database"] = databases.vendor
     figures["seconds"] = round(time.monotonic() - began, 1)
     _summary(rows, figures)

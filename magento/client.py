@@ -115,15 +115,20 @@ class MagentoClient:
         params: Sequence[tuple[str, Any]] | Mapping[str, Any] | None = None,
         json: Any = None,
         store_code: str | None = CLIENT_STORE_CODE,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """Call the REST API and return the decoded JSON answer, or raise a MagentoError.
 
         `path` starts with the API version, e.g. "/V1/customers/search"; `params` are query
         pairs (a list keeps their order); `store_code` defaults to the client's ("all").
+        `decode` reads a successful answer's body instead of `json.loads` (a ValueError from it
+        is an unreadable answer, as from `json.loads`).
         """
         method = method.upper()
         url = self._url(path, store_code, params)
-        return self._call(method, url, path, json, auth=self.auth, allow_retries=True)
+        return self._call(
+            method, url, path, json, auth=self.auth, allow_retries=True, decode=decode
+        )
 
     def request_token(self, path: str, body: dict[str, Any]) -> Any:
         """POST a sign-in body (admin token, 2FA authenticate) once: never retried, never logged."""
@@ -186,7 +191,7 @@ class MagentoClient:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def _call(self, method, url, path, json, *, auth, allow_retries) -> Any:
+    def _call(self, method, url, path, json, *, auth, allow_retries, decode=None) -> Any:
         body = None
         if json is not None:
             body = json_module.dumps(json, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -208,7 +213,7 @@ class MagentoClient:
             if auth is not None:
                 auth.answered(used_headers, response)
         try:
-            return self._decode(response, method, path)
+            return self._decode(response, method, path, decode)
         except (UnexpectedResponseError, StoreUnavailableError) as error:
             if method in IDEMPOTENT_METHODS or not _may_have_been_carried_out(error.status):
                 raise
@@ -354,7 +359,7 @@ class MagentoClient:
 
     # -- reading answers --------------------------------------------------------------------
 
-    def _decode(self, response: requests.Response, method: str, path: str) -> Any:
+    def _decode(self, response: requests.Response, method: str, path: str, decode=None) -> Any:
         status = response.status_code
         content_type = response.headers.get("Content-Type", "")
         if 300 <= status < 400:
@@ -373,7 +378,7 @@ class MagentoClient:
             )
             raise self._scrubbed(error)
         try:
-            return json_module.loads(response.content)
+            return (decode or json_module.loads)(response.content)
         except ValueError:
             error = error_from_unreadable_body(
                 status, response.content, content_type=content_type, method=method, path=path

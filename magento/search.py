@@ -335,13 +335,17 @@ class SearchResult:
     items: list[dict[str, Any]]
     total_count: int | None
     search_criteria: dict[str, Any] = field(default_factory=dict)
+    # The JSON text the store sent for each item, in the order of `items`, when it was kept
+    # (magento.jsontext); decoding item_texts[i] gives items[i].
+    item_texts: list[str] | None = None
 
     @classmethod
-    def from_response(cls, body: object) -> SearchResult:
+    def from_response(cls, body: object, item_texts: list[str] | None = None) -> SearchResult:
         """Read Magento's `{items, search_criteria, total_count}` envelope.
 
         `total_count` is None when the response was trimmed with `fields=` and left it out.
         Raises ValueError when the body is not a search envelope (callers map it to their error).
+        `item_texts` (one per item, else dropped) are the items' JSON texts as sent.
         """
         if not isinstance(body, Mapping):
             raise ValueError(f"search response is a {type(body).__name__}, not an object")
@@ -356,7 +360,14 @@ class SearchResult:
         criteria = body.get("search_criteria") or {}
         if not isinstance(criteria, Mapping):
             raise ValueError("search response 'search_criteria' is not an object")
-        return cls(items=list(items), total_count=total_count, search_criteria=dict(criteria))
+        if item_texts is not None and len(item_texts) != len(items):
+            item_texts = None
+        return cls(
+            items=list(items),
+            total_count=total_count,
+            search_criteria=dict(criteria),
+            item_texts=item_texts,
+        )
 
 
 SearchFunction = Callable[[SearchCriteria], SearchResult]
@@ -483,6 +494,8 @@ class KeysetPage:
     `position` is where the walk now stands (None while nothing has been read); `remaining` is
     how many matching records the store counted after this page (None if it did not say);
     `more` is True when the page was full, so another request may find more.
+    `record_texts`, when the search kept them, are the JSON texts the store sent for the
+    records, in the order of `records` (decoding one gives its record's item).
     """
 
     records: list[tuple[KeysetPosition, dict[str, Any]]]
@@ -490,6 +503,7 @@ class KeysetPage:
     remaining: int | None
     more: bool
     fetched: int
+    record_texts: list[str] | None = None
 
 
 def keyset_criteria(
@@ -562,15 +576,18 @@ def iter_keyset(
             page_size=page_size,
         )
         result = search(page_criteria)
-        fresh: dict[int, tuple[KeysetPosition, dict[str, Any]]] = {}
-        for item in result.items:
+        texts = result.item_texts
+        fresh: dict[int, tuple[KeysetPosition, dict[str, Any], int]] = {}
+        for number, item in enumerate(result.items):
             item_position = KeysetPosition(
                 _read_time(item, timestamp_field), _read_id(item, id_key)
             )
             # Defensive: a store that ignored the filter must not make us go back or repeat.
             if position is None or item_position > position:
-                fresh[item_position.entity_id] = (item_position, item)
-        records = sorted(fresh.values(), key=lambda pair: pair[0])
+                fresh[item_position.entity_id] = (item_position, item, number)
+        kept = sorted(fresh.values(), key=lambda triple: triple[0])
+        records = [(item_position, item) for item_position, item, _ in kept]
+        record_texts = [texts[number] for _, _, number in kept] if texts is not None else None
         if records:
             position = records[-1][0]
         remaining = None
@@ -583,6 +600,7 @@ def iter_keyset(
             remaining=remaining if more else 0,
             more=more,
             fetched=len(result.items),
+            record_texts=record_texts,
         )
         if not more:
             return

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ..client import CLIENT_STORE_CODE
 from ..errors import AmbiguousMatchError, NotFoundError, UnexpectedResponseError
+from ..jsontext import DecodedAnswer, decode_keeping_item_texts
 from ..search import (
     DEFAULT_PAGE_SIZE,
     KeysetPage,
@@ -120,12 +121,17 @@ class Resource(ClientHelper):
     id_key: str = "id"
 
     def search(
-        self, criteria: SearchCriteria | None = None, *, fields: str | None = None
+        self,
+        criteria: SearchCriteria | None = None,
+        *,
+        fields: str | None = None,
+        keep_texts: bool = False,
     ) -> SearchResult:
         """One page of results for `criteria` (all matches if it sets no page size).
 
         `fields` trims the answer the way Magento's `?fields=` does, e.g.
         "items[entity_id,updated_at],total_count" (leave out total_count and it is None).
+        `keep_texts` keeps each item's JSON text as the store sent it (`item_texts`).
         """
         criteria = criteria if criteria is not None else SearchCriteria()
         if not isinstance(criteria, SearchCriteria):
@@ -133,9 +139,17 @@ class Resource(ClientHelper):
         params = criteria.to_query()
         if fields is not None:
             params.append(("fields", checked_fields(fields)))
-        body = self.client.request("GET", self.search_path, params=params)
+        texts = None
+        if keep_texts:
+            body = self.client.request(
+                "GET", self.search_path, params=params, decode=decode_keeping_item_texts
+            )
+            if isinstance(body, DecodedAnswer):  # a stand-in client may decode by itself
+                body, texts = body.body, body.item_texts
+        else:
+            body = self.client.request("GET", self.search_path, params=params)
         try:
-            return SearchResult.from_response(body)
+            return SearchResult.from_response(body, texts)
         except ValueError as error:
             raise UnexpectedResponseError(
                 f"The store's search answer is not a Magento search result: {error}.",
@@ -193,9 +207,10 @@ class Resource(ClientHelper):
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[KeysetPage]:
         """Pages of matches oldest first by (`timestamp_field`, id): "created_at" or
-        "updated_at" (see `magento.search.iter_keyset`). One request per page, made lazily."""
+        "updated_at" (see `magento.search.iter_keyset`). One request per page, made lazily.
+        The pages carry each record's JSON text as the store sent it (`record_texts`)."""
         return iter_keyset(
-            self._searcher(None),
+            functools.partial(self.search, keep_texts=True),
             criteria,
             timestamp_field=timestamp_field,
             id_field=self.id_field,

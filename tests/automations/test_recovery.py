@@ -139,10 +139,10 @@ def run_until_killed(event, monkeypatch, *, after_answer: bool = True) -> Action
     real_decode = MagentoClient._decode
     real_request = MagentoClient._send
 
-    def decode(self, response, method, path):
+    def decode(self, response, method, path, *rest):
         if method == "POST" and after_answer:
             raise WorkerKilled
-        return real_decode(self, response, method, path)
+        return real_decode(self, response, method, path, *rest)
 
     def send(self, method, *args, **kwargs):
         if method == "POST" and not after_answer:
@@ -256,10 +256,10 @@ def test_a_manual_run_whose_process_was_killed_is_resolved(shop, clock, monkeypa
     connection = sandbox_connection(shop)
     real_decode = MagentoClient._decode
 
-    def decode(self, response, method, path):
+    def decode(self, response, method, path, *rest):
         if method == "POST":
             raise WorkerKilled
-        return real_decode(self, response, method, path)
+        return real_decode(self, response, method, path, *rest)
 
     monkeypatch.setattr(MagentoClient, "_decode", decode)
     with pytest.raises(WorkerKilled):

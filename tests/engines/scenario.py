@@ -64,3 +64,31 @@ def queue_polls(subscription_ids: list[int], *, rounds: int, pause: float) -> No
         for subscription_id in subscription_ids:
             enqueue_poll(subscription_id)
         time.sleep(pause)
+
+
+def poll_and_print_records(subscription_id: int) -> None:
+    """Poll the subscription until its backlog is drained; print its events' records, read
+    back through the ORM, as one JSON object by entity id (and the column's compression)."""
+    from django.db import connection
+
+    from automations.models import TriggerEvent
+    from automations.polling import subscription_poll
+
+    while True:
+        result = subscription_poll(subscription_id=subscription_id)
+        if not result.ok:
+            raise SystemExit(result.error)
+        if not result.more:
+            break
+    records = {
+        str(event.entity_id): event.record
+        for event in TriggerEvent.objects.filter(subscription_id=subscription_id)
+    }
+    compression = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT pg_column_compression(record) FROM automations_triggerevent"
+            )
+            compression = sorted(str(row[0]) for row in cursor.fetchall())
+    print(json.dumps({"records": records, "compression": compression}))
