@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from automations.fields import StoredJSONField
 from connections.models import Connection, TimeStampedModel
 
 MIN_POLL_INTERVAL_MINUTES = 1
@@ -163,7 +164,8 @@ class TriggerEvent(models.Model):
     entity_key = models.CharField("Record", max_length=255, blank=True, default="")
     # Entity id for the "created" triggers; entity id and updated_at for customer_updated.
     dedup_key = models.CharField(max_length=128)
-    record = models.JSONField()
+    # The record as the store sent it (on PostgreSQL `json`, kept as text: see StoredJSONField).
+    record = StoredJSONField()
     # customer_updated: {"field": {"old": ..., "new": ...}} against the last snapshot seen.
     changes = models.JSONField(null=True, blank=True)
     record_timestamp = models.DateTimeField(null=True, blank=True)

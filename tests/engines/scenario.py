@@ -68,7 +68,8 @@ def queue_polls(subscription_ids: list[int], *, rounds: int, pause: float) -> No
 
 def poll_and_print_records(subscription_id: int) -> None:
     """Poll the subscription until its backlog is drained; print its events' records, read
-    back through the ORM, as one JSON object by entity id (and the column's compression)."""
+    back through the ORM, as one JSON object by entity id (with the column's compression and
+    type on PostgreSQL)."""
     from django.db import connection
 
     from automations.models import TriggerEvent
@@ -84,11 +85,16 @@ def poll_and_print_records(subscription_id: int) -> None:
         str(event.entity_id): event.record
         for event in TriggerEvent.objects.filter(subscription_id=subscription_id)
     }
-    compression = None
+    compression = column_type = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT DISTINCT pg_column_compression(record) FROM automations_triggerevent"
             )
             compression = sorted(str(row[0]) for row in cursor.fetchall())
-    print(json.dumps({"records": records, "compression": compression}))
+            cursor.execute(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'automations_triggerevent'::regclass AND attname = 'record'"
+            )
+            column_type = cursor.fetchone()[0]
+    print(json.dumps({"records": records, "compression": compression, "type": column_type}))

@@ -1,4 +1,4 @@
-"""Polled records on each engine (SQLite; PostgreSQL's jsonb column, lz4-compressed): read back
+"""Polled records on each engine (SQLite; PostgreSQL's json column, lz4-compressed): read back
 through the ORM, they equal what the store sent, awkward text included."""
 
 from __future__ import annotations
@@ -39,3 +39,4 @@ def test_polled_records_read_back_equal_to_what_the_store_sent(portal, sandbox_f
     assert first["customer_firstname"] == NAMES[0]
     if portal.engine == "postgresql":
         assert stored["compression"] == ["lz4"]
+        assert stored["type"] == "json"
