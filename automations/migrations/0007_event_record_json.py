@@ -44,7 +44,7 @@ def record_jsonb(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("automations", "0007_event_record_lz4"),
+        ("automations", "0006_run_event_status_index"),
     ]
 
     operations = [
