@@ -1,7 +1,9 @@
 """Action runs: created with their trigger events, executed in order by the worker.
 
-Life of a run: PENDING -> RUNNING -> SUCCEEDED | FAILED | SKIPPED. A worker claims a run with
-one conditional UPDATE (pending -> running), so two workers never run the same step. Steps run
+Life of a run: PENDING -> (RUNNING) -> SUCCEEDED | FAILED | SKIPPED. A step that writes to the
+store is claimed with one conditional UPDATE (pending -> running) before it is sent, so two
+workers never send the same write; a read goes from pending to its result, written only if the
+run is still as it was read, so it is recorded once (see events_runs_execute). Steps run
 in position order; a step that fails for good skips the later ones. A transient failure (rate
 limit, store down, timeout: `magento.errors.is_transient`) puts the run back to PENDING with a
 `next_attempt_at` (exponential backoff, or the store's Retry-After), and the per-minute
