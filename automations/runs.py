@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from automations.actions import Action, ActionInputError, ActionRefused, ActionResult, get_action
@@ -51,7 +51,6 @@ from magento.errors import MagentoError, UnknownOutcomeError, is_transient, retr
 
 logger = logging.getLogger(__name__)
 
-EXECUTE_TASK = "automations.run_tasks.execute_event_runs"  # one event (queued by 0.1)
 EXECUTE_BATCH_TASK = "automations.run_tasks.execute_events_runs"
 # Runs never wait inside the client: every try is one attempt in the run's own log, and the
 # wait between tries is the run's backoff, not a sleeping worker.
@@ -255,7 +254,7 @@ class _Batch:
             for other in self.runs[run.event_id]
             if other.status == RunStatus.SUCCEEDED
         }
-        as_read = (RunStatus.PENDING, run.attempts, "")
+        attempts_read = run.attempts
         worker = this_worker()
         run.attempts += 1
         started = _now()
@@ -264,25 +263,12 @@ class _Batch:
             # A write is claimed before it is sent, with what it asks: if this process dies,
             # the recovery knows the store may have been changed, and how to look.
             self._flush()
-            claimed = (
-                ActionRun.objects.filter(
-                    pk=run.pk, status=as_read[0], attempts=as_read[1], worker=as_read[2]
-                )
-                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=started))
-                .update(
-                    status=RunStatus.RUNNING,
-                    attempts=run.attempts,
-                    started_at=started,
-                    next_attempt_at=None,
-                    worker=worker,
-                    memo=None,
-                    inputs=inputs,
-                    subject=subject,
-                )
+            claimed = _claim_as_read(
+                run.pk, attempts_read, started, worker, inputs=inputs, subject=subject
             )
             if claimed:
                 run.status, run.worker, run.memo = RunStatus.RUNNING, worker, None
-            return bool(claimed)
+            return claimed
 
         task_client, unusable = self._client(run.connection_id)
         fields = _attempt_fields(
@@ -297,12 +283,16 @@ class _Batch:
             start=start,
         )
         if fields is None:  # another task claimed it first
-            run.attempts = as_read[1]
+            run.attempts = attempts_read
             self.stale.add(run.event_id)
             return False
         fields.update(attempts=run.attempts, started_at=started)
         claimed = run.status == RunStatus.RUNNING
-        found = (RunStatus.RUNNING, run.attempts, worker) if claimed else as_read
+        found = (
+            (RunStatus.RUNNING, run.attempts, worker)
+            if claimed
+            else (RunStatus.PENDING, attempts_read, "")
+        )
         if not self.pending:
             self.pending_since = self.clock()
         self.pending.append(_Result(run, fields, *found))
@@ -478,29 +468,35 @@ class _Attempt:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
-def _claim(run: ActionRun, now: dt.datetime) -> bool:
-    # Only the run as it was read: every claim adds an attempt, so a run claimed (and put back)
-    # by another worker since is not claimed here, and the fields read are the row's own.
-    worker = this_worker()
-    claimed = (
-        ActionRun.objects.filter(
-            pk=run.pk, status=RunStatus.PENDING, attempts=run.attempts, worker=""
-        )
+def _claim_as_read(run_pk: int, attempts: int, now: dt.datetime, worker: str, **also: Any) -> bool:
+    """Claim a pending run as it was read (pending -> running, one attempt more), with `also`.
+
+    Only the run as it was read: every claim adds an attempt, so a run claimed (and put back)
+    by another worker since is not claimed here, and the fields read are the row's own.
+    """
+    return bool(
+        ActionRun.objects.filter(pk=run_pk, status=RunStatus.PENDING, attempts=attempts, worker="")
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(
             status=RunStatus.RUNNING,
             started_at=now,
             next_attempt_at=None,
-            attempts=F("attempts") + 1,
+            attempts=attempts + 1,
             worker=worker,
             memo=None,
+            **also,
         )
     )
+
+
+def _claim(run: ActionRun, now: dt.datetime) -> bool:
+    worker = this_worker()
+    claimed = _claim_as_read(run.pk, run.attempts, now, worker)
     if claimed:
         run.status, run.started_at, run.next_attempt_at = RunStatus.RUNNING, now, None
         run.worker, run.memo = worker, None
         run.attempts += 1
-    return bool(claimed)
+    return claimed
 
 
 def _run_once(
