@@ -291,3 +291,34 @@ def test_a_retried_read_whose_worker_was_killed_is_queued_again(shop, clock, mon
     assert (run.status, run.attempts, run.next_attempt_at) == (RunStatus.PENDING, 5, None)
 
     assert runs.runs_enqueue_due(lost_queued_before=timezone.now()) == [event.pk]
+
+
+def test_a_write_another_task_claimed_first_is_not_sent(shop, clock, monkeypatch):
+    """Between reading its runs and sending a write, a task finds the write taken: the other
+    delivery of the task ran it. It sends nothing, and records nothing over the other's."""
+    made = automation(
+        sandbox_connection(shop),
+        ("create_shipment", {"order_increment_id": "{{ trigger.increment_id }}"}),
+        name="Ship",
+    )
+    orders = [shop.store.order_create(lines=[("SKU-1", 1)], state="processing") for _ in range(2)]
+    ids = [fire(made, order).pk for order in orders]
+    real_flush = runs._Batch._flush
+    interrupted = []
+
+    def flush(self):
+        # The first task flushes before claiming its first write: the other delivery runs then.
+        if not interrupted:
+            interrupted.append(True)
+            runs.events_runs_execute(ids)
+        return real_flush(self)
+
+    monkeypatch.setattr(runs._Batch, "_flush", flush)
+    shop.requests.clear()
+    runs.events_runs_execute(ids)
+
+    # The other delivery's requests only: for each order, look it up, look for shipments, ship.
+    assert [method for method, _ in shop.requests] == ["GET", "GET", "POST"] * 2
+    assert len(shop.store.shipments) == 2
+    for run in ActionRun.objects.all():
+        assert (run.status, run.attempts, len(run.attempt_log)) == (RunStatus.SUCCEEDED, 1, 1)
