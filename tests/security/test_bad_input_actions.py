@@ -10,12 +10,9 @@ unreachable store gets is then the proof, and the run keeps the value exactly.
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
-from django.core.management import ManagementUtility
-from django.core.management import base as management_base
 from django.urls import reverse
 
 from automations.actions import ACTIONS, ActionInput, action_choices, get_action
@@ -24,7 +21,15 @@ from automations.runs import event_runs_execute
 from connections.models import Connection
 from tests.automations.runs_helpers import automation, fire
 from tests.connections.helpers import token_fields
-from tests.security.inputs import BAD_TEXT, KINDS, MUST_REFUSE, UNESCAPED, no_traceback, value_of
+from tests.security.inputs import (
+    BAD_TEXT,
+    KINDS,
+    MUST_REFUSE,
+    UNESCAPED,
+    manage,
+    no_traceback,
+    value_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -164,19 +169,6 @@ def test_run_an_action_page_field_gets_bad_value(
     if isinstance(value, list):
         value = value[-1]  # a field posted twice: the last value counts, as in Django
     judge_accepted(item, kind, value, ActionRun.objects.get(), store_mock)
-
-
-def manage(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a command as manage.py does: argv, exit status, standard output and error."""
-    monkeypatch.setattr(management_base.connections, "close_all", lambda: None)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    code = 0
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def judge_command(item, kind, value, code, out, err, store_mock, action_id) -> None:

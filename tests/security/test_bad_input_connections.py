@@ -5,12 +5,10 @@ one is covered without touching this file."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django import forms
-from django.core.management import ManagementUtility, load_command_class
 from django.core.management import base as management_base
+from django.core.management import load_command_class
 
 from connections.forms import ConnectionForm
 from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
@@ -21,6 +19,7 @@ from tests.security.inputs import (
     MUST_REFUSE,
     TOO_LONG,
     UNESCAPED,
+    manage,
     no_traceback,
     value_of,
 )
@@ -148,19 +147,6 @@ def command_options(command_name: str) -> list[tuple[str, str, object]]:
             continue
         found.append((options[0] if options else "", action.dest, action.type))
     return found
-
-
-def manage(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a command as manage.py does: argv, exit status, standard output and error."""
-    monkeypatch.setattr(management_base.connections, "close_all", lambda: None)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    code = 0
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 ADD_BASE = {
