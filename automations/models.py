@@ -128,6 +128,10 @@ class TriggerSubscription(TimeStampedModel):
         return self.automation.enabled
 
 
+# The unique constraint that keeps a record from being delivered twice to a subscription.
+UNIQUE_EVENT_CONSTRAINT = "trigger_event_unique_per_subscription"
+
+
 class TriggerEvent(models.Model):
     """One record a trigger found (or a replay of one): the input of the automation's steps."""
 
@@ -187,7 +191,7 @@ class TriggerEvent(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "dedup_key"],
                 condition=models.Q(is_replay=False),
-                name="trigger_event_unique_per_subscription",
+                name=UNIQUE_EVENT_CONSTRAINT,
             ),
         ]
         indexes = [

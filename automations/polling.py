@@ -33,10 +33,12 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from automations.alerts import alerts_poll_outcome
 from automations.models import (
+    UNIQUE_EVENT_CONSTRAINT,
     EntitySnapshot,
     PollOutcome,
     TriggerEvent,
@@ -386,7 +388,6 @@ def _page_write(
     """One page's events, snapshots, runs, cursor and lease renewal, in one transaction."""
     now = timezone.now()
     by_key = {trigger.dedup_key(item): (position, item) for position, item in page.records}
-    existing = _stored_keys(subscription.pk, list(by_key))
     snapshots: dict[int, EntitySnapshot] = {}
     if trigger.keeps_snapshots:
         ids = [trigger.entity_id(item) for _, item in page.records]
@@ -404,12 +405,11 @@ def _page_write(
     )
     rows: list[dict[str, Any]] = []
     for key, (position, item) in by_key.items():
-        if key in existing:
-            result.duplicates += 1
-            continue
         entity_id = trigger.entity_id(item)
         changes = None
         if trigger.keeps_snapshots:
+            # Also for a record already delivered (a version read again in the look-back
+            # window): the store sends a record as it is now, so that writes what was there.
             snapshot = snapshots.get(entity_id)
             if snapshot is not None:
                 changes = changed_fields(snapshot.data, item)
@@ -439,6 +439,7 @@ def _page_write(
             }
         )
     events = _events_insert(rows, text_of)
+    result.duplicates += len(rows) - len(events)
     if events:
         runs = runs_create_for_events(events)
         with_runs = sorted({run.event_id for run in runs})
@@ -466,53 +467,21 @@ def _page_write(
     return cursor
 
 
-def _stored_keys(subscription_id: int, keys: list[str]) -> set[str]:
-    """Which of `keys` the subscription's (not replayed) events have already, each looked up in
-    the unique index on (subscription, dedup_key), whatever the table's statistics say.
-
-    A query asking for all the keys at once let the planners walk every event of the
-    subscription instead, so each page cost more than the one before: SQLite with the events'
-    newest-first ordering (78 ms a page at 90,000 events, `make bench`), PostgreSQL while the
-    table had no statistics yet, as during the first backlog of a new installation, before
-    autovacuum's first ANALYZE (a hash join over every event of the subscription, 32 ms a
-    page at 100,000 events). On PostgreSQL each key is therefore probed on its own: the
-    `OFFSET 0` keeps the probe a subquery run per key, which PostgreSQL never turns into a
-    join, and an equality on the whole unique key is one index lookup whatever the
-    statistics. SQLite already looks each key up once the query has no ordering.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return set(
-            TriggerEvent.objects.filter(
-                subscription_id=subscription_id, is_replay=False, dedup_key__in=keys
-            )
-            .order_by()
-            .values_list("dedup_key", flat=True)
-        )
-    meta = TriggerEvent._meta
-    quote = connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in ("subscription", "is_replay")}
-    key = quote(meta.get_field("dedup_key").column)
-    # Names quoted from the model; values are parameters.
-    sql = (
-        f"SELECT page.key FROM unnest(%s::text[]) AS page(key) WHERE EXISTS ("  # noqa: S608
-        f"SELECT 1 FROM {quote(meta.db_table)} AS event WHERE "
-        f"event.{column['subscription']} = %s AND NOT event.{column['is_replay']} "
-        f"AND event.{key} = page.key LIMIT 1 OFFSET 0)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [keys, subscription_id])
-        return {row[0] for row in cursor.fetchall()}
-
-
 _JSON_COLUMNS = ("record", "changes")
 
 
 def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[TriggerEvent]:
-    """Insert a page's events (`rows`: field name -> value) in the current transaction, with
-    one INSERT (on SQLite a few, whose statements take at most 999 values), and return them as
-    saved instances.
+    """Insert a page's events (`rows`: field name -> value, one dedup key each) in the current
+    transaction, with one INSERT (on SQLite a few, whose statements take at most 999 values),
+    and return those that were new as saved instances, in the order of `rows`.
+
+    A row whose dedup key the subscription has already is left out by the unique index itself
+    (`ON CONFLICT ... DO NOTHING` on `trigger_event_unique_per_subscription`): the database
+    looks each key up in that index whatever its statistics say, and waits for another
+    transaction writing the same key. Asking first with a query depended on the planner, which
+    read every event of the subscription for each key instead once the table's statistics
+    said the subscription had none: a second automation's first backlog on PostgreSQL took
+    100 ms a page at 10,000 events, and more with each page (`make bench`).
 
     Each record is written as the JSON text the store sent for it (`text_of`, by the item's
     id()), so it is not encoded again; decoding that text gives the record, so it reads back
@@ -562,7 +531,7 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
     columns = ", ".join(quote(f.column) for f in fields)
     key_column = quote(TriggerEvent._meta.get_field("dedup_key").column)
     ids: dict[str, int] = {}
-    returned = f"RETURNING {quote('id')}, {key_column}"
+    returned = f"{_conflict_clause(connection)} RETURNING {quote('id')}, {key_column}"
     if postgres:
         # One statement of one array per column: short, so psycopg converts it once and
         # caches it (a statement of 1,600 placeholders is split again in Python on every
@@ -587,6 +556,11 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
     else:
         placeholders = ", ".join(["%s"] * len(fields))
         returning = connection.features.can_return_rows_from_bulk_insert
+        if not returning:
+            # SQLite before 3.35 returns nothing: the keys stored already are read first (the
+            # lease keeps other pollers of the subscription out meanwhile).
+            keys = [row["dedup_key"] for row in rows]
+            stored = set(_keys_stored(rows[0]["subscription_id"], keys))
         batch = max(1, ops.bulk_batch_size(fields, rows))
         by_row = list(zip(*by_column, strict=True))
         with connection.cursor() as cursor:
@@ -600,19 +574,59 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
                     cursor.execute(f"{statement} {returned}", params)
                     ids.update((key, pk) for pk, key in cursor.fetchall())
                 else:
-                    cursor.execute(statement, params)
+                    cursor.execute(f"{statement} {_conflict_clause(connection)}", params)
         if not returning:
-            keys = [row["dedup_key"] for row in rows]
-            found = TriggerEvent.objects.filter(
-                subscription_id=rows[0]["subscription_id"], is_replay=False, dedup_key__in=keys
-            ).values_list("dedup_key", "pk")
-            ids.update(found)
+            new_keys = [key for key in keys if key not in stored]
+            ids.update(_keys_stored(rows[0]["subscription_id"], new_keys))
     names = [f.attname for f in TriggerEvent._meta.concrete_fields]
     events = []
     for row in rows:
+        if row["dedup_key"] not in ids:
+            continue  # delivered already
         values = {**unset, **row, "id": ids[row["dedup_key"]]}
         events.append(TriggerEvent.from_db(connection.alias, names, [values[n] for n in names]))
     return events
+
+
+def _keys_stored(subscription_id: int, keys: list[str]) -> dict[str, int]:
+    """{dedup key: event id} of those of `keys` the subscription has (not replayed) events of."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 500):  # SQLite takes at most 999 values a statement
+        found.update(
+            TriggerEvent.objects.filter(
+                subscription_id=subscription_id,
+                is_replay=False,
+                dedup_key__in=keys[start : start + 500],
+            )
+            .order_by()
+            .values_list("dedup_key", "pk")
+        )
+    return found
+
+
+_conflict_clauses: dict[str, str] = {}
+
+
+def _conflict_clause(connection) -> str:
+    """`ON CONFLICT (...) WHERE ... DO NOTHING` naming the unique constraint on (subscription,
+    dedup key) of events not replayed. Its condition is compiled as the migration compiled the
+    index's (SQLite accepts only the index's own WHERE expression)."""
+    if connection.vendor in _conflict_clauses:
+        return _conflict_clauses[connection.vendor]
+    constraint = next(
+        c for c in TriggerEvent._meta.constraints if c.name == UNIQUE_EVENT_CONSTRAINT
+    )
+    meta = TriggerEvent._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in constraint.fields)
+    query = Query(TriggerEvent, alias_cols=False)
+    where = query.build_where(constraint.condition)
+    sql, params = where.as_sql(query.get_compiler(connection=connection), connection)
+    editor = connection.SchemaEditorClass(connection, collect_sql=True)  # to quote, not to run
+    condition = sql % tuple(editor.quote_value(p) for p in params)
+    clause = f"ON CONFLICT ({columns}) WHERE {condition} DO NOTHING"
+    _conflict_clauses[connection.vendor] = clause
+    return clause
 
 
 def _insert_cursor(connection):

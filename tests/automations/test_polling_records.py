@@ -145,3 +145,48 @@ def test_orders_with_awkward_text_from_the_sandbox_read_back_as_served(shop, mak
     stored = {event.entity_id: event.record for event in events}
     assert stored == by_id
     assert stored[min(by_id)]["customer_firstname"] == 'Zoë/0 "😀" \\ 日本'
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "sqlite-before-3.35"])
+def test_an_insert_returns_only_the_events_whose_keys_are_new(
+    make_order_automation, monkeypatch, returning
+):
+    automation = make_order_automation()
+    subscription = automation.trigger
+    now = timezone.now()
+
+    def row(number: int) -> dict:
+        return {
+            "subscription_id": subscription.pk,
+            "automation_id": automation.pk,
+            "automation_name": automation.name,
+            "connection_id": subscription.connection_id,
+            "trigger_id": "order_created",
+            "entity_id": number,
+            "entity_key": f"{number:09d}",
+            "dedup_key": str(number),
+            "record": {"entity_id": number},
+            "changes": None,
+            "record_timestamp": now,
+            "detected_at": now,
+            "lag_seconds": 0.0,
+        }
+
+    with transaction.atomic():
+        first = polling._events_insert([row(n) for n in (1, 2)], {})
+    # A replay of event 2 is a new delivery, with the same key: it does not count as stored.
+    TriggerEvent.objects.filter(pk=first[1].pk).update(is_replay=True)
+    monkeypatch.setattr(
+        type(db_connection.features),
+        "can_return_rows_from_bulk_insert",
+        property(lambda features: returning),
+    )
+    with transaction.atomic():
+        events = polling._events_insert([row(n) for n in (3, 1, 2, 4)], {})
+    assert [event.dedup_key for event in events] == ["3", "2", "4"]
+    stored = dict(TriggerEvent.objects.filter(is_replay=False).values_list("dedup_key", "pk"))
+    assert {event.dedup_key: event.pk for event in events} == {
+        key: stored[key] for key in ("3", "2", "4")
+    }
+    assert stored["1"] == first[0].pk
+    assert TriggerEvent.objects.count() == 5

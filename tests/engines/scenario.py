@@ -98,3 +98,36 @@ def poll_and_print_records(subscription_id: int) -> None:
             )
             column_type = cursor.fetchone()[0]
     print(json.dumps({"records": records, "compression": compression, "type": column_type}))
+
+
+def drain_watching_event_reads(subscription_id: int, *, from_start: bool = False) -> None:
+    """Poll the subscription until its backlog is drained (from its start point again when
+    `from_start`); print the totals, and the statements that read trigger events meanwhile, as
+    one JSON object."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from automations.models import TriggerSubscription
+    from automations.polling import subscription_poll
+
+    if from_start:
+        TriggerSubscription.objects.filter(pk=subscription_id).update(
+            cursor_timestamp=None, cursor_entity_id=None
+        )
+    totals = {"new_events": 0, "duplicates": 0, "fetched": 0}
+    with CaptureQueriesContext(connection) as captured:
+        while True:
+            result = subscription_poll(subscription_id=subscription_id)
+            if not result.ok:
+                raise SystemExit(result.error)
+            for name in totals:
+                totals[name] += getattr(result, name)
+            if not result.more:
+                break
+    reads = [
+        query["sql"][:200]
+        for query in captured.captured_queries
+        if "automations_triggerevent" in query["sql"]
+        and not query["sql"].lstrip().upper().startswith("INSERT")
+    ]
+    print(json.dumps({**totals, "event_reads": reads}))
