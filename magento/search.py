@@ -81,9 +81,11 @@ def parse_magento_time(value: object) -> dt.datetime:
     Raises ValueError for anything else, so a store answering in another shape is noticed
     instead of shifting a poll window.
     """
-    if not isinstance(value, str) or not _MAGENTO_TIME.match(value):
+    if not isinstance(value, str) or not _MAGENTO_TIME.fullmatch(value):
         raise ValueError(f"not a Magento timestamp ('YYYY-MM-DD HH:MM:SS'): {value!r}")
-    return dt.datetime.strptime(value, MAGENTO_TIME_FORMAT).replace(tzinfo=dt.UTC)
+    # The shape is checked above; fromisoformat reads it a tenth as slowly as strptime (every
+    # record of every page is read) and refuses impossible dates and times alike.
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
 def format_magento_time(value: dt.datetime) -> str:

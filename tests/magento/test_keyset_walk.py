@@ -25,7 +25,20 @@ T = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC)
 
 def test_magento_timestamps_are_read_as_utc():
     assert parse_magento_time("2024-05-01 10:00:07") == T + dt.timedelta(seconds=7)
-    for bad in ("2024-05-01T10:00:00", "2024-05-01 10:00", "", None, 5, "2024-13-01 10:00:00"):
+    assert parse_magento_time("2024-02-29 23:59:59").tzinfo is dt.UTC
+    for bad in (
+        "2024-05-01T10:00:00",
+        "2024-05-01 10:00",
+        "",
+        None,
+        5,
+        "2024-13-01 10:00:00",
+        "2023-02-29 10:00:00",
+        "2024-05-01 24:00:00",
+        "2024-05-01 10:00:00\n",
+        "2024-05-01 10:00:00+02:00",
+        "\uff12\uff10\uff12\uff14-05-01 10:00:00",  # fullwidth digits
+    ):
         with pytest.raises(ValueError):
             parse_magento_time(bad)
 
