@@ -47,6 +47,7 @@ def poll(arguments: dict[str, Any]) -> dict[str, Any]:
     from automations.polling import subscription_poll
 
     events = fetched = requests = polls = 0
+    cpu = time.process_time()
     began = time.perf_counter()
     while True:
         result = subscription_poll(subscription_id=arguments["subscription_id"])
@@ -61,6 +62,7 @@ def poll(arguments: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - began
     return {
         "seconds": seconds,
+        "cpu_seconds": round(time.process_time() - cpu, 2),
         "events": events,
         "fetched": fetched,
         "requests": requests,
@@ -83,6 +85,7 @@ def raw(arguments: dict[str, Any]) -> dict[str, Any]:
     session.headers.update(
         {"Authorization": f"Bearer {arguments['token']}", "Accept": "application/json"}
     )
+    cpu = time.process_time()
     began = time.perf_counter()
     while True:
         # The poll's own page: created_at and id after the last record read, oldest first.
@@ -107,6 +110,7 @@ def raw(arguments: dict[str, Any]) -> dict[str, Any]:
     session.close()
     return {
         "seconds": seconds,
+        "cpu_seconds": round(time.process_time() - cpu, 2),
         "records": records,
         "requests": pages,
         "peak_rss_kib": peak_rss_kib(),
