@@ -176,6 +176,10 @@ class TriggerEvent(models.Model):
     detected_at = models.DateTimeField(default=timezone.now, db_index=True)
     lag_seconds = models.FloatField(null=True, blank=True)
     is_replay = models.BooleanField(default=False)
+    # Whether the event was stored with runs: its automation had steps then. Runs are made
+    # only with their event, in its transaction, so this is what the event list's "No runs"
+    # filter reads, through an index of the events without any (`make bench`).
+    has_runs = models.BooleanField(default=False)
     replay_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays"
     )
@@ -203,6 +207,11 @@ class TriggerEvent(models.Model):
             # The history list's filters, each with its default order (newest first).
             models.Index(fields=["connection", "-detected_at"], name="event_connection_detected"),
             models.Index(fields=["is_replay", "-detected_at"], name="event_replay_detected"),
+            models.Index(
+                fields=["-detected_at", "-id"],
+                condition=models.Q(has_runs=False),
+                name="event_without_runs",
+            ),
         ]
 
     def __str__(self) -> str:

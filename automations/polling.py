@@ -44,7 +44,7 @@ from automations.models import (
     TriggerEvent,
     TriggerSubscription,
 )
-from automations.runs import runs_create_for_events, runs_enqueue_for_events
+from automations.runs import automation_steps, runs_create_for_events, runs_enqueue_for_events
 from automations.triggers import Trigger, get_trigger
 from automations.triggers._base import OptionsError
 from automations.triggers.customer_updated import changed_fields
@@ -438,10 +438,13 @@ def _page_write(
                 "lag_seconds": max(0.0, (now - position.timestamp).total_seconds()),
             }
         )
+    steps = automation_steps([subscription.automation_id]) if rows else {}
+    for row in rows:
+        row["has_runs"] = bool(steps)
     events = _events_insert(rows, text_of)
     result.duplicates += len(rows) - len(events)
     if events:
-        runs = runs_create_for_events(events)
+        runs = runs_create_for_events(events, steps)
         with_runs = sorted({run.event_id for run in runs})
         if with_runs:
             transaction.on_commit(lambda: runs_enqueue_for_events(with_runs))

@@ -67,19 +67,32 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
+def runs_create_for_events(
+    events: Iterable[TriggerEvent], steps: Mapping[int, list[Step]] | None = None
+) -> list[ActionRun]:
     """One pending run per step of each event's automation, written in the caller's transaction.
 
     The poller calls this in the transaction that writes the events, so an event is never
     stored without its runs (a crash in between loses neither). Runs are unique per event and
     step position, so calling it twice for one event fails instead of running a step twice.
+    `steps` are `automation_steps()` of the events' automations, when the caller read them to
+    store the events with `has_runs` already right; an event whose `has_runs` is not right is
+    corrected here (one UPDATE).
     """
-    events = [event for event in events if event.automation_id is not None]
-    if not events:
-        return []
-    steps_by_automation: dict[int, list[_Step]] = {}
-    for step in _steps_of({event.automation_id for event in events}):
-        steps_by_automation.setdefault(step.automation_id, []).append(step)
+    events = list(events)
+    if steps is None:
+        steps = automation_steps({e.automation_id for e in events if e.automation_id})
+    wrong = [
+        event
+        for event in events
+        if event.has_runs != bool(event.automation_id and steps.get(event.automation_id))
+    ]
+    for event in wrong:
+        event.has_runs = not event.has_runs
+    for has_runs in (True, False):
+        ids = [event.pk for event in wrong if event.has_runs == has_runs]
+        if ids:
+            TriggerEvent.objects.filter(pk__in=ids).update(has_runs=has_runs)
     runs = [
         ActionRun(
             event=event,
@@ -96,13 +109,14 @@ def runs_create_for_events(events: Iterable[TriggerEvent]) -> list[ActionRun]:
             max_attempts=settings.ACTION_RUN_MAX_ATTEMPTS,
         )
         for event in events
-        for step in steps_by_automation.get(event.automation_id, [])
+        if event.automation_id is not None
+        for step in steps.get(event.automation_id, [])
     ]
-    return ActionRun.objects.bulk_create(runs)
+    return ActionRun.objects.bulk_create(runs) if runs else []
 
 
 @dataclass(frozen=True)
-class _Step:
+class Step:
     """What a run copies from its step (and the step's automation and connection)."""
 
     id: int
@@ -115,8 +129,9 @@ class _Step:
     connection_name: str
 
 
-def _steps_of(automation_ids: set[int]) -> list[_Step]:
-    """The steps of the automations, each automation's in order, with one short query.
+def automation_steps(automation_ids: Iterable[int]) -> dict[int, list[Step]]:
+    """{automation id: its steps, in order} for those of the automations that have any, read
+    with one short query.
 
     Every page a poll writes asks this. Written as SQL, not as a queryset: building that query
     with its two joins cost the poller more than PostgreSQL took to answer it (`make bench`),
@@ -138,6 +153,8 @@ def _steps_of(automation_ids: set[int]) -> list[_Step]:
         + [column(automation, "name"), column(store, "name")]
     )
     ids = sorted(automation_ids)
+    if not ids:
+        return {}
     # Names quoted from the models, placeholders written here; values are parameters.
     sql = (
         f"SELECT {selected} FROM {quote(step.db_table)} "  # noqa: S608
@@ -151,10 +168,11 @@ def _steps_of(automation_ids: set[int]) -> list[_Step]:
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()
-    return [
-        _Step(*values[:5], inputs.from_db_value(values[5], None, connection), *values[6:])
-        for values in rows
-    ]
+    steps: dict[int, list[Step]] = {}
+    for values in rows:
+        step = Step(*values[:5], inputs.from_db_value(values[5], None, connection), *values[6:])
+        steps.setdefault(step.automation_id, []).append(step)
+    return steps
 
 
 def runs_enqueue_for_events(event_ids: Iterable[int]) -> None:

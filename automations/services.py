@@ -32,7 +32,7 @@ from automations.models import (
     TriggerEvent,
     TriggerSubscription,
 )
-from automations.runs import runs_create_for_events, runs_enqueue_for_events
+from automations.runs import automation_steps, runs_create_for_events, runs_enqueue_for_events
 from automations.triggers import get_trigger, trigger_choices
 from automations.triggers._base import (
     START_NOW,
@@ -312,6 +312,7 @@ class ReplayResult:
 def _replay(automation: Automation, originals: list[TriggerEvent], user: Any) -> list[TriggerEvent]:
     now = timezone.now()
     user = user if getattr(user, "pk", None) else None
+    steps = automation_steps([automation.pk])
     replays = [
         TriggerEvent(
             subscription_id=original.subscription_id,
@@ -328,6 +329,7 @@ def _replay(automation: Automation, originals: list[TriggerEvent], user: Any) ->
             detected_at=now,
             lag_seconds=original.lag_seconds,
             is_replay=True,
+            has_runs=bool(steps),
             replay_of=original,
             replayed_by=user,
         )
@@ -336,7 +338,7 @@ def _replay(automation: Automation, originals: list[TriggerEvent], user: Any) ->
     if not replays:
         return []
     TriggerEvent.objects.bulk_create(replays)
-    runs = runs_create_for_events(replays)
+    runs = runs_create_for_events(replays, steps)
     with_runs = sorted({run.event_id for run in runs})
     if with_runs:
         transaction.on_commit(lambda: runs_enqueue_for_events(with_runs))

@@ -59,6 +59,7 @@ def _fill(connection_row, automation, *, first: int, count: int) -> None:
             trigger_id="product_created",
             entity_id=0,
             record={},
+            has_runs=True,  # each event gets its run below
         ),
         {
             "entity_id": "n",
@@ -111,11 +112,13 @@ def _fill(connection_row, automation, *, first: int, count: int) -> None:
 
 
 def _views(model_admin, request, sku: str) -> tuple[dict[str, str], list[str]]:
-    """The three views' query strings, and notes on views the list does not offer."""
+    """The three views' query strings (and the event list's "No runs"), and notes on views
+    the list does not offer."""
     views = {"unfiltered": ""}
     notes: list[str] = []
     changelist = model_admin.get_changelist_instance(request)
     status_query = None
+    without: list[dict] = []
     for spec in changelist.filter_specs:
         names = (
             f"{spec.title} {getattr(spec, 'field_path', '')} {getattr(spec, 'parameter_name', '')}"
@@ -125,11 +128,16 @@ def _views(model_admin, request, sku: str) -> tuple[dict[str, str], list[str]]:
         choices = [c for c in spec.choices(changelist) if not c.get("selected")]
         failed = [c for c in choices if str(c.get("display", "")).lower() == "failed"]
         picked = (failed or choices or [None])[0]
+        # The event list's "No runs": every event has runs here, the case that once read
+        # them all to prove it.
+        without = [c for c in choices if str(c.get("display", "")).lower() == "no runs"]
         if picked is not None:
             status_query = picked["query_string"].lstrip("?")
             break
     if status_query:
         views["status"] = status_query
+        if without:
+            views["no runs"] = without[0]["query_string"].lstrip("?")
     else:
         notes.append("no status filter")
     if model_admin.search_fields:

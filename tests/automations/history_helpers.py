@@ -31,7 +31,9 @@ def history_automation(connection, *, name="Ship new orders", trigger_id="order_
     return automation
 
 
-def history_event(automation, *, entity_id, key, at=None, record=None, changes=None):
+def history_event(
+    automation, *, entity_id, key="", at=None, record=None, changes=None, has_runs=False
+):
     subscription = automation.trigger
     return TriggerEvent.objects.create(
         subscription=subscription,
@@ -46,6 +48,7 @@ def history_event(automation, *, entity_id, key, at=None, record=None, changes=N
         changes=changes,
         detected_at=at or timezone.now(),
         lag_seconds=12.0,
+        has_runs=has_runs,
     )
 
 
@@ -62,6 +65,9 @@ def history_run(
 ):
     at = at or event.detected_at
     connection = event.connection
+    # Runs come with their event (the poller writes both at once): the event says it has runs.
+    TriggerEvent.objects.filter(pk=event.pk).update(has_runs=True)
+    event.has_runs = True
     return ActionRun.objects.create(
         event=event,
         automation_id=event.automation_id,
@@ -115,6 +121,7 @@ def fill_history(automation, count, *, start=None, failed_every=0, minutes_apart
                 record={"entity_id": first_id + number},
                 detected_at=at,
                 lag_seconds=5.0,
+                has_runs=True,
             )
         )
     events = TriggerEvent.objects.bulk_create(events)
