@@ -305,6 +305,7 @@ def _runs(store, connection, options, rows: list[Row]) -> dict[str, Any]:
             entity_key=sku,
             dedup_key=str(number),
             record={"id": number, "sku": sku},
+            has_runs=True,  # as the poller stores them, knowing the step below
         )
         for number, sku in enumerate(skus, start=1)
     )
