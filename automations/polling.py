@@ -37,6 +37,7 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from automations.alerts import alerts_poll_outcome
+from automations.binding import server_binding_cursor
 from automations.models import (
     UNIQUE_EVENT_CONSTRAINT,
     EntitySnapshot,
@@ -553,7 +554,7 @@ def _events_insert(rows: list[dict[str, Any]], text_of: dict[int, str]) -> list[
             f"FROM unnest({arrays}) AS page({', '.join(names)}) {returned}"
         )
         params = by_column
-        with _insert_cursor(connection) as cursor:
+        with server_binding_cursor(connection) as cursor:
             cursor.execute(statement, params)
             ids.update((key, pk) for pk, key in cursor.fetchall())
     else:
@@ -630,20 +631,6 @@ def _conflict_clause(connection) -> str:
     clause = f"ON CONFLICT ({columns}) WHERE {condition} DO NOTHING"
     _conflict_clauses[connection.vendor] = clause
     return clause
-
-
-def _insert_cursor(connection):
-    """A PostgreSQL cursor for the events' INSERT that sends the values apart from the statement
-    (server-side binding): with Django's default client-side binding, psycopg quotes the page's
-    600 KB of JSON into the SQL text and PostgreSQL reads it back out of the statement, about
-    5 ms a page (`make bench`). Wrapped as Django wraps its own cursors."""
-    import psycopg
-
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
 
 
 def _succeeded(subscription, owner, started, result: PollResult) -> None:

@@ -131,3 +131,59 @@ def drain_watching_event_reads(subscription_id: int, *, from_start: bool = False
         and not query["sql"].lstrip().upper().startswith("INSERT")
     ]
     print(json.dumps({**totals, "event_reads": reads}))
+
+
+def run_batch_one_changed(automation_id: int, skus: list[str]) -> None:
+    """Store an event per SKU with its runs, then execute them in one batch; while the batch
+    writes its results, another delivery records the first run first. Print each run's
+    stored result as one JSON object by SKU."""
+    from automations import runs
+    from automations.models import ActionRun, Automation, TriggerEvent
+
+    automation = Automation.objects.get(pk=automation_id)
+    events = [
+        TriggerEvent.objects.create(
+            subscription=automation.trigger,
+            automation=automation,
+            automation_name=automation.name,
+            trigger_id="product_created",
+            entity_id=number,
+            entity_key=sku,
+            dedup_key=str(number),
+            record={"id": number, "sku": sku, "name": 'Zoë "😀" / 日本'},
+            has_runs=True,
+        )
+        for number, sku in enumerate(skus, start=1)
+    ]
+    runs.runs_create_for_events(events)
+    first = ActionRun.objects.get(event=events[0])
+    flush = runs._Batch._flush
+
+    def another_delivery_first(batch):
+        # Committed on its own just before this batch writes what it read.
+        ActionRun.objects.filter(pk=first.pk).update(
+            status="succeeded", attempts=1, error_message="recorded by the other delivery"
+        )
+        runs._Batch._flush = flush
+        return flush(batch)
+
+    runs._Batch._flush = another_delivery_first
+    try:
+        runs.events_runs_execute([event.pk for event in events])
+    finally:
+        runs._Batch._flush = flush
+    stored = {}
+    for run in ActionRun.objects.filter(event__in=events).select_related("event"):
+        stored[run.event.entity_key] = {
+            "status": run.status,
+            "attempts": run.attempts,
+            "error_message": run.error_message,
+            "output_sku": (run.output or {}).get("sku"),
+            "response_sku": (run.response or {}).get("sku"),
+            "attempt_log": len(run.attempt_log or []),
+            "finished": run.finished_at is not None,
+            "next_attempt_at": run.next_attempt_at,
+            "inputs": run.inputs,
+            "duration_ms": run.duration_ms is not None,
+        }
+    print(json.dumps(stored, default=str))
