@@ -378,3 +378,35 @@ def test_the_date_hierarchy_drills_down_without_scanning_the_list(editor_client,
     days = re.search(r'<nav class="toplinks">.*?</nav>', month, re.S).group(0)
     assert f"queued_at__day={old.day}" in days
     assert month.count("run-status-succeeded") == 2
+
+
+@pytest.mark.parametrize("events", [30, 130], ids=["one page", "several pages"])
+def test_a_filtered_list_walks_its_rows_once_for_the_count_and_the_page(
+    editor_client, automation, events
+):
+    """The ids of the first matches are read once (bounded); the page is loaded by those ids,
+    not by walking the filtered list a second time."""
+    start = timezone.now() - dt.timedelta(days=1)
+    failed = []
+    for number in range(events):
+        event = history_event(
+            automation, entity_id=number, key=f"e-{number}", at=start + dt.timedelta(minutes=number)
+        )
+        history_run(event, status=RunStatus.FAILED if number % 2 else RunStatus.SUCCEEDED)
+        if number % 2:
+            failed.append(event.entity_key)
+    failed.reverse()
+    with CaptureQueriesContext(db_connection) as captured:
+        listing = editor_client.get(EVENTS, {"run_status": "failed"}).context["cl"]
+        shown = [event.entity_key for event in listing.result_list]
+    assert shown == failed[:50]
+
+    def outer_end(sql: str) -> str:
+        return sql.rsplit(")", 1)[-1]  # what follows the last subquery: the outer ORDER BY, LIMIT
+
+    probing = [q["sql"] for q in captured.captured_queries if "automations_actionrun" in q["sql"]]
+    loads = [sql for sql in probing if '"id" IN (' in sql]
+    # The date hierarchy's first and last match are one row each.
+    walks = [sql for sql in probing if sql not in loads and not outer_end(sql).endswith("LIMIT 1")]
+    assert len(walks) == 1 and outer_end(walks[0]).endswith("LIMIT 101"), walks
+    assert len(loads) == 1 and "LIMIT" not in outer_end(loads[0]), loads
