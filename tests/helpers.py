@@ -1,13 +1,16 @@
 """Helpers for every test folder: the staff password, a sleep that fails, a storeConfigs answer,
-a free port.
+a free port, a management command run as manage.py runs it.
 
 Test modules import helpers from here (or from their folder's helpers.py), never from a conftest
 or another test module; fixtures live in the conftest files.
 """
 
+import io
 import socket
 
 import pytest
+from django.core.management import ManagementUtility
+from django.core.management import base as management_base
 
 # The password of every staff user the `make_staff` fixture creates.
 PASSWORD = "correct horse battery staple"
@@ -51,3 +54,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def manage(monkeypatch, capsys, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run a command as manage.py does (argv, `stdin` as its standard input): its exit status,
+    standard output and error."""
+    # manage.py closes the database connections at the end; the test transaction needs them.
+    monkeypatch.setattr(management_base.connections, "close_all", lambda: None)
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = 0
+    try:
+        ManagementUtility(["manage.py", *argv]).execute()
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -25,6 +25,7 @@ from tests.connections.helpers import (
     load_error_unauthorized,
     refuse_everything,
 )
+from tests.helpers import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -403,30 +404,13 @@ def test_plain_http_needs_the_option_and_is_warned_about(store_mock):
     assert code == 0 and "Warning" not in err
 
 
-def run_as_from_a_shell(monkeypatch, capsys, *argv, stdin=""):
-    """Run a command the way manage.py does (argv, the real sys.stdin, exit status)."""
-    from django.core.management import ManagementUtility
-    from django.core.management import base as management_base
-
-    # manage.py closes the database connections at the end; the test transaction needs them.
-    monkeypatch.setattr(management_base.connections, "close_all", lambda: None)
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = 0
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_from_a_shell_secrets_come_from_standard_input_and_statuses_are_real(
     store_mock, monkeypatch, capsys
 ):
     store_mock.add("POST", f"{REST}/V1/integration/admin/token", json=ADMIN_TOKEN)
     healthy_store(store_mock)
     monkeypatch.setenv("MAGENTO_TOTP_SECRET", "")
-    code, out, err = run_as_from_a_shell(
+    code, out, err = manage(
         monkeypatch,
         capsys,
         "add_connection",
@@ -441,7 +425,7 @@ def test_from_a_shell_secrets_come_from_standard_input_and_statuses_are_real(
     assert Connection.objects.get(name="Shell").admin_password == SECRETS["admin_password"]
     assert_no_secret(out + err)
 
-    code, out, err = run_as_from_a_shell(
+    code, out, err = manage(
         monkeypatch, capsys, "add_connection", "--name=Bad", "--store-domain=ftp://x"
     )
     assert code == 2
@@ -449,7 +433,7 @@ def test_from_a_shell_secrets_come_from_standard_input_and_statuses_are_real(
 
     store_mock.reset()
     refuse_everything(store_mock)
-    code, out, err = run_as_from_a_shell(
+    code, out, err = manage(
         monkeypatch,
         capsys,
         "add_connection",
@@ -467,5 +451,5 @@ def test_from_a_shell_secrets_come_from_standard_input_and_statuses_are_real(
     }
     assert_no_secret(out + err)
 
-    code, out, err = run_as_from_a_shell(monkeypatch, capsys, "test_connection", "Nobody")
+    code, out, err = manage(monkeypatch, capsys, "test_connection", "Nobody")
     assert code == 1 and "No connection named 'Nobody'" in err

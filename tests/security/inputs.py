@@ -11,13 +11,9 @@ Some kinds must always be refused (MUST_REFUSE); never a 500, never a traceback.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from typing import Any
-
-from django.core.management import ManagementUtility
-from django.core.management import base as management_base
 
 TOO_LONG = "x" * 5000
 
@@ -54,16 +50,3 @@ def short(value: Any) -> str:
 
 def no_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" not in text
-
-
-def manage(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
-    """Run a command as manage.py does: argv, exit status, standard output and error."""
-    monkeypatch.setattr(management_base.connections, "close_all", lambda: None)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    code = 0
-    try:
-        ManagementUtility(["manage.py", *argv]).execute()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err

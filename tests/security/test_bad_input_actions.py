@@ -21,12 +21,12 @@ from automations.runs import event_runs_execute
 from connections.models import Connection
 from tests.automations.runs_helpers import automation, fire
 from tests.connections.helpers import token_fields
+from tests.helpers import manage
 from tests.security.inputs import (
     BAD_TEXT,
     KINDS,
     MUST_REFUSE,
     UNESCAPED,
-    manage,
     no_traceback,
     value_of,
 )

@@ -13,13 +13,13 @@ from django.core.management import load_command_class
 from connections.forms import ConnectionForm
 from connections.models import OAUTH_FIELDS, SECRET_FIELDS, AuthMethod, Connection
 from tests.connections.helpers import ADD_URL, SECRETS, form_data, token_fields
+from tests.helpers import manage
 from tests.security.inputs import (
     BAD_TEXT,
     KINDS,
     MUST_REFUSE,
     TOO_LONG,
     UNESCAPED,
-    manage,
     no_traceback,
     value_of,
 )
