@@ -166,7 +166,8 @@ def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_
         "import django, json; from django.conf import settings; django.setup();"
         "db = settings.DATABASES['default'];"
         "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']),"
-        " 'options': db['OPTIONS'], 'q': settings.Q_CLUSTER}))"
+        " 'options': db['OPTIONS'], 'q': settings.Q_CLUSTER,"
+        " 'email': [settings.EMAIL_HOST, settings.EMAIL_PORT]}))"
     )
     result = run_python(code, base_env(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -177,6 +178,8 @@ def test_base_settings_load_with_no_configuration_and_use_embedded_defaults(tmp_
     assert "journal_mode=WAL" in loaded["options"]["init_command"]
     assert loaded["options"]["timeout"] >= 5
     assert loaded["q"]["orm"] == "default"
+    # The SMTP server the README names as the default.
+    assert loaded["email"] == ["localhost", 25]
     # Local secrets are made once and kept, so encrypted data survives a restart.
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     first_key = (tmp_path / "cryptography_key").read_text()
