@@ -138,8 +138,7 @@ def automation_steps(automation_ids: Iterable[int]) -> dict[int, list[Step]]:
     with its two joins cost the poller more than PostgreSQL took to answer it (`make bench`),
     and loading the connections would have decrypted their credentials for a name.
     """
-    from django.db import connection
-
+    connection = connections[AutomationStep.objects.db]
     step, automation, store = (model._meta for model in (AutomationStep, Automation, Connection))
     quote = connection.ops.quote_name
 
@@ -171,8 +170,8 @@ def automation_steps(automation_ids: Iterable[int]) -> dict[int, list[Step]]:
         rows = cursor.fetchall()
     steps: dict[int, list[Step]] = {}
     for values in rows:
-        step = Step(*values[:5], inputs.from_db_value(values[5], None, connection), *values[6:])
-        steps.setdefault(step.automation_id, []).append(step)
+        read = Step(*values[:5], inputs.from_db_value(values[5], None, connection), *values[6:])
+        steps.setdefault(read.automation_id, []).append(read)
     return steps
 
 
@@ -475,6 +474,10 @@ _RESULT_COLUMNS = (
 )
 
 
+# What a result's run must still be for the result to be written: as the attempt found it.
+_RESULT_GUARD = ("id", "status", "attempts", "worker")
+
+
 class _RunsChanged(Exception):
     """A result was not written: its run is no longer as the attempt found it."""
 
@@ -498,10 +501,7 @@ def _results_write(pending: list[_Result]) -> None:
     quote = connection.ops.quote_name
     fields = [meta.get_field(name) for name in _RESULT_COLUMNS]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    guard = " AND ".join(
-        f"{quote(meta.get_field(name).column)} = %s"
-        for name in ("id", "status", "attempts", "worker")
-    )
+    guard = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in _RESULT_GUARD)
     # Only the model's own quoted names are formatted in; every value is a parameter.
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {guard}"  # noqa: S608
     rows = []
@@ -513,10 +513,6 @@ def _results_write(pending: list[_Result]) -> None:
         cursor.executemany(sql, rows)
         if cursor.rowcount != len(pending):
             raise _RunsChanged
-
-
-# What a result's run must still be for the result to be written.
-_RESULT_GUARD = ("id", "status", "attempts", "worker")
 
 
 def _results_write_arrays(connection, pending: list[_Result]) -> None:
