@@ -143,6 +143,7 @@ if __name__ == "__main__":
 
         profiler = cProfile.Profile()
         figures = profiler.runcall(JOBS[job], arguments)
+        Path(profile_dir).mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(str(Path(profile_dir) / f"{job}-{os.getpid()}.prof"))
     else:
         figures = JOBS[job](arguments)
